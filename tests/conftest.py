@@ -1,0 +1,44 @@
+import pytest
+from django.test.utils import override_settings
+
+from tests.factories import make_user
+from treatments import roles
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _plain_static_storage():
+    # The production storage needs `collectstatic` to have run; tests serve from the finders.
+    with override_settings(
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    ):
+        yield
+
+
+@pytest.fixture
+def dermatologist(db):
+    return make_user("dr.grey", roles.DERMATOLOGIST)
+
+
+@pytest.fixture
+def staff(db):
+    return make_user("nurse.lee", roles.CLINIC_STAFF)
+
+
+@pytest.fixture
+def clinic_admin(db):
+    return make_user("admin.kay", roles.CLINIC_ADMIN, is_staff=True)
+
+
+@pytest.fixture
+def dermatologist_client(client, dermatologist):
+    client.force_login(dermatologist)
+    return client
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client

@@ -1,0 +1,82 @@
+import json
+
+import pytest
+
+from treatments import rules
+
+URL = "/api/v1/recommendations"
+
+SMALL_CHEEK_CASE = {
+    "patient": {"age_years": 34},
+    "sites": [{"location": "cheek", "side": "left", "count": 1, "largest_mm": 1.0}],
+}
+
+
+def post_json(client, payload, **extra):
+    body = payload if isinstance(payload, str | bytes) else json.dumps(payload)
+    return client.post(URL, data=body, content_type="application/json", **extra)
+
+
+@pytest.mark.django_db
+def test_api_returns_the_rules_output_for_a_valid_case(dermatologist_client):
+    response = post_json(dermatologist_client, SMALL_CHEEK_CASE)
+    assert response.status_code == 200
+    assert response.json() == rules.recommend(SMALL_CHEEK_CASE)
+    assert response.json()["options"][0]["treatment"] == "extraction"
+
+
+@pytest.mark.django_db
+def test_api_names_every_bad_field(dermatologist_client):
+    bad = {"patient": {"age_years": -1}, "sites": [{"location": "elbow", "count": 0}]}
+    response = post_json(dermatologist_client, bad)
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert set(errors) == {"patient.age_years", "sites[0].location", "sites[0].count"}
+    assert errors["sites[0].count"] == ["must be a whole number of at least 1"]
+
+
+@pytest.mark.django_db
+def test_api_refuses_malformed_json_with_a_message(dermatologist_client):
+    response = post_json(dermatologist_client, "{not json")
+    assert response.status_code == 400
+    assert response.json()["errors"][""][0].startswith("the body is not valid JSON")
+
+
+def test_api_requires_login(client):
+    response = post_json(client, SMALL_CHEEK_CASE)
+    assert (response.status_code, response.json()) == (
+        401,
+        {"errors": {"": ["authentication required"]}},
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["get", "put", "delete", "patch"])
+def test_api_other_methods_are_not_allowed(dermatologist_client, method):
+    response = getattr(dermatologist_client, method)(URL)
+    assert response.status_code == 405
+
+
+@pytest.mark.django_db
+def test_api_enforces_csrf_for_browser_sessions(dermatologist):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(dermatologist)
+    assert post_json(browser, SMALL_CHEEK_CASE).status_code == 403
+
+    browser.get("/")  # sets the CSRF cookie
+    token = browser.cookies["csrftoken"].value
+    response = post_json(browser, SMALL_CHEEK_CASE, HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_api_uses_threshold_overrides_from_settings(dermatologist_client, settings):
+    settings.MILIA_RULES_THRESHOLDS = {"FEW_MAX": 2}
+    three_on_cheek = {"patient": {"age_years": 34}, "sites": [{"location": "cheek", "count": 3}]}
+    response = post_json(dermatologist_client, three_on_cheek)
+    output = response.json()
+    assert output["rules_version"] != rules.RULES_BASE_VERSION
+    extraction = next(o for o in output["options"] if o["treatment"] == "extraction")
+    assert extraction["status"] == "consider"

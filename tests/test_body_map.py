@@ -1,0 +1,356 @@
+"""The face and body map: its regions as data, `map_regions`, and the partial that draws them."""
+
+import re
+from collections import Counter
+from html.parser import HTMLParser
+
+import pytest
+from django.template.loader import get_template
+
+from treatments import body_map
+from treatments.body_map import BODY_VIEWBOX, FACE_VIEWBOX, REGIONS, map_regions
+from treatments.rules import LOCATIONS
+
+PAIRED = {"eyelid", "periorbital", "temple", "cheek", "jawline", "ear", "arm", "hand", "leg"}
+MIDLINE = {"forehead", "nose", "perioral", "chin", "neck", "scalp", "trunk", "genital"}
+VIEW_WIDTH = {"face": 400, "body": 240}
+OTHER_URL = "/consultations/7/sites/new/?location=other"
+
+
+def url_for(location, side):
+    return f"/consultations/7/sites/new/?location={location}&side={side}"
+
+
+def make_regions(charted=None):
+    return map_regions(charted=charted or {}, url_for=url_for)
+
+
+def by_key(regions):
+    return {(r["location"], r["side"]): r for r in regions}
+
+
+def x_extent(region):
+    """The smallest and largest x of a region's geometry, whatever its shape."""
+    attrs = dict(region.attrs)
+    if region.shape == "ellipse":
+        cx, rx = float(attrs["cx"]), float(attrs["rx"])
+        return cx - rx, cx + rx
+    if region.shape == "rect":
+        x = float(attrs["x"])
+        return x, x + float(attrs["width"])
+    if region.shape == "polygon":
+        xs = [float(point.split(",")[0]) for point in attrs["points"].split()]
+        return min(xs), max(xs)
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", attrs["d"])]
+    xs = numbers[0::2]
+    return min(xs), max(xs)
+
+
+class Anchors(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.anchors = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.anchors.append(dict(attrs))
+
+    handle_startendtag = handle_starttag
+
+
+def render(regions):
+    return get_template("treatments/_body_map.html").render(
+        {"regions": regions, "other_url": OTHER_URL}
+    )
+
+
+# --- The regions as data -----------------------------------------------------------------------
+
+
+def test_regions_cover_every_location_but_other():
+    assert {r.location for r in REGIONS} == set(LOCATIONS) - {"other"}
+
+
+def test_regions_paired_locations_have_left_and_right():
+    sides = {location: set() for location in PAIRED | MIDLINE}
+    for region in REGIONS:
+        sides[region.location].add(region.side)
+
+    assert {location: sides[location] for location in PAIRED} == {
+        location: {"left", "right"} for location in PAIRED
+    }
+    assert {location: sides[location] for location in MIDLINE} == {
+        location: {"midline"} for location in MIDLINE
+    }
+
+
+def test_regions_location_and_side_are_unique():
+    counts = Counter((r.location, r.side) for r in REGIONS)
+
+    assert [key for key, count in counts.items() if count > 1] == []
+
+
+def test_regions_are_drawn_with_simple_svg_shapes_in_a_known_view():
+    assert {r.shape for r in REGIONS} <= {"path", "ellipse", "rect", "polygon"}
+    assert {r.view for r in REGIONS} == {"face", "body"}
+
+
+def test_regions_face_and_body_views():
+    face = {r.location for r in REGIONS if r.view == "face"}
+    body = {r.location for r in REGIONS if r.view == "body"}
+
+    assert face == {
+        "eyelid",
+        "periorbital",
+        "forehead",
+        "temple",
+        "cheek",
+        "nose",
+        "perioral",
+        "chin",
+        "jawline",
+        "ear",
+    }
+    assert body == {"neck", "scalp", "trunk", "arm", "hand", "leg", "genital"}
+
+
+def test_regions_patients_left_is_drawn_on_the_viewers_right():
+    regions = {(r.location, r.side): r for r in REGIONS}
+
+    for location in PAIRED:
+        left, right = regions[location, "left"], regions[location, "right"]
+        middle = VIEW_WIDTH[left.view] / 2
+        assert x_extent(left)[0] >= middle, location
+        assert x_extent(right)[1] <= middle, location
+        assert left.label_point[0] > middle > right.label_point[0], location
+
+
+def test_regions_left_is_the_mirror_image_of_right():
+    regions = {(r.location, r.side): r for r in REGIONS}
+
+    left, right = regions["periorbital", "left"], regions["periorbital", "right"]
+    assert dict(left.attrs) == {"cx": "250", "cy": "250", "rx": "42", "ry": "32"}
+    assert dict(right.attrs) == {"cx": "150", "cy": "250", "rx": "42", "ry": "32"}
+    assert regions["eyelid", "left"].attrs == (
+        ("d", "M284,248 C269,226 231,226 216,248 C231,268 269,268 284,248 Z"),
+    )
+    assert regions["eyelid", "right"].attrs == (
+        ("d", "M116,248 C131,226 169,226 184,248 C169,268 131,268 116,248 Z"),
+    )
+
+
+def test_regions_periorbital_is_drawn_behind_its_eyelid():
+    order = [(r.location, r.side) for r in REGIONS]
+
+    for side in ("left", "right"):
+        assert order.index(("periorbital", side)) < order.index(("eyelid", side))
+
+
+def test_regions_marker_points_lie_within_their_region():
+    heights = {"face": 500, "body": 500}
+
+    outside = [
+        r.label
+        for r in REGIONS
+        if not (
+            x_extent(r)[0] < r.label_point[0] < x_extent(r)[1]
+            and 0 < r.label_point[1] < heights[r.view]
+        )
+    ]
+
+    assert outside == []
+
+
+def test_viewboxes():
+    assert FACE_VIEWBOX == "0 0 400 500"
+    assert BODY_VIEWBOX == "0 0 240 500"
+
+
+def test_mirror_path_refuses_relative_commands():
+    with pytest.raises(ValueError, match="cannot mirror path command 'l'"):
+        body_map._mirror_path("M0,0 l10,10 Z", 400)
+
+
+# --- map_regions -------------------------------------------------------------------------------
+
+
+def test_map_regions_one_dict_per_region_with_every_key():
+    regions = make_regions()
+
+    assert len(regions) == len(REGIONS)
+    assert set(regions[0]) == {
+        "location",
+        "side",
+        "label",
+        "view",
+        "shape",
+        "attrs",
+        "url",
+        "charted",
+        "site_number",
+        "eye_area",
+        "css_class",
+        "label_point",
+    }
+
+
+def test_map_regions_right_eyelid_in_full():
+    region = by_key(make_regions())["eyelid", "right"]
+
+    assert region == {
+        "location": "eyelid",
+        "side": "right",
+        "label": "Right eyelid",
+        "view": "face",
+        "shape": "path",
+        "attrs": [("d", "M116,248 C131,226 169,226 184,248 C169,268 131,268 116,248 Z")],
+        "url": "/consultations/7/sites/new/?location=eyelid&side=right",
+        "charted": False,
+        "site_number": None,
+        "eye_area": True,
+        "css_class": "map-region map-region--face map-region--eye",
+        "label_point": (150, 248),
+    }
+
+
+def test_map_regions_eye_area_exactly_eyelid_and_periorbital():
+    eye = {r["location"] for r in make_regions() if r["eye_area"]}
+    eye_classes = {r["location"] for r in make_regions() if "map-region--eye" in r["css_class"]}
+
+    assert eye == {"eyelid", "periorbital"}
+    assert eye_classes == {"eyelid", "periorbital"}
+
+
+def test_map_regions_marks_charted_regions_with_their_number():
+    regions = by_key(make_regions({("cheek", "left"): 2, ("periorbital", "right"): 1}))
+
+    assert regions["cheek", "left"]["charted"] is True
+    assert regions["cheek", "left"]["site_number"] == 2
+    assert regions["cheek", "left"]["css_class"] == (
+        "map-region map-region--face map-region--charted"
+    )
+    assert regions["periorbital", "right"]["site_number"] == 1
+    assert regions["periorbital", "right"]["css_class"] == (
+        "map-region map-region--face map-region--eye map-region--charted"
+    )
+    assert regions["cheek", "right"]["charted"] is False
+    assert regions["cheek", "right"]["site_number"] is None
+    assert [key for key, r in regions.items() if r["charted"]] == [
+        ("periorbital", "right"),
+        ("cheek", "left"),
+    ]
+
+
+def test_map_regions_a_bilateral_site_marks_both_sides():
+    regions = by_key(make_regions({("hand", "bilateral"): 3}))
+
+    assert regions["hand", "left"]["site_number"] == 3
+    assert regions["hand", "right"]["site_number"] == 3
+
+
+def test_map_regions_a_sided_site_on_a_midline_region_marks_it():
+    regions = by_key(make_regions({("nose", "left"): 4, ("nose", "right"): 2}))
+
+    assert regions["nose", "midline"]["site_number"] == 2
+
+
+def test_map_regions_exact_side_wins_over_bilateral():
+    regions = by_key(make_regions({("arm", "bilateral"): 1, ("arm", "left"): 5}))
+
+    assert regions["arm", "left"]["site_number"] == 5
+    assert regions["arm", "right"]["site_number"] == 1
+
+
+def test_map_regions_labels_name_the_patients_side():
+    labels = {key: r["label"] for key, r in by_key(make_regions()).items()}
+
+    assert labels["eyelid", "left"] == "Left eyelid"
+    assert labels["eyelid", "right"] == "Right eyelid"
+    assert labels["periorbital", "left"] == "Left periorbital area"
+    assert labels["arm", "right"] == "Right arm"
+    assert labels["forehead", "midline"] == "Forehead"
+    assert labels["perioral", "midline"] == "Perioral area"
+
+
+def test_map_regions_urls_come_from_url_for():
+    calls = []
+
+    def recording_url_for(location, side):
+        calls.append((location, side))
+        return f"/{location}/{side}/"
+
+    regions = map_regions(charted={}, url_for=recording_url_for)
+
+    assert calls == [(r.location, r.side) for r in REGIONS]
+    assert [r["url"] for r in regions] == [f"/{r.location}/{r.side}/" for r in REGIONS]
+
+
+# --- The partial -------------------------------------------------------------------------------
+
+
+def test_partial_one_link_per_region_with_its_url():
+    regions = make_regions({("eyelid", "left"): 1})
+    parser = Anchors()
+
+    parser.feed(render(regions))
+
+    region_links = [a for a in parser.anchors if "map-region" in a.get("class", "")]
+    assert [a["href"] for a in region_links] == [r["url"] for r in regions]
+    assert [a["hx-get"] for a in region_links] == [r["url"] for r in regions]
+    assert {a["hx-target"] for a in region_links} == {"#site-form"}
+    assert {a["hx-swap"] for a in region_links} == {"innerHTML"}
+    assert [a["class"] for a in region_links] == [r["css_class"] for r in regions]
+
+
+def test_partial_accessible_names():
+    parser = Anchors()
+
+    parser.feed(render(make_regions({("eyelid", "left"): 1})))
+
+    names = {a["href"]: a["aria-label"] for a in parser.anchors if "aria-label" in a}
+    assert names[url_for("eyelid", "left")] == "Left eyelid (eye area), charted"
+    assert names[url_for("eyelid", "right")] == "Right eyelid (eye area)"
+    assert names[url_for("nose", "midline")] == "Nose"
+
+
+def test_partial_other_location_link():
+    parser = Anchors()
+
+    parser.feed(render(make_regions()))
+
+    other = [a for a in parser.anchors if a["href"] == OTHER_URL]
+    assert len(other) == 1
+    assert other[0]["hx-get"] == OTHER_URL
+    assert other[0]["hx-target"] == "#site-form"
+
+
+def test_partial_counts_links():
+    html = render(make_regions())
+
+    assert html.count("<a ") == len(REGIONS) + 1
+
+
+def test_partial_has_no_inline_style_or_script():
+    html = render(make_regions({("cheek", "left"): 1, ("eyelid", "right"): 2}))
+
+    assert "style=" not in html
+    assert "<script" not in html
+    assert "<style" not in html
+
+
+def test_partial_draws_a_numbered_marker_per_charted_region():
+    html = render(make_regions({("cheek", "left"): 1, ("arm", "right"): 2}))
+
+    marker = r'<text class="map-marker__number(?: map-marker__number--small)?"[^>]*>(\d+)</text>'
+    numbers = re.findall(marker, html)
+    assert numbers == ["1", "2"]
+
+
+def test_partial_uses_the_viewboxes_and_labels_the_sides():
+    html = render(make_regions())
+
+    assert html.count(f'viewBox="{FACE_VIEWBOX}"') == 1
+    assert html.count(f'viewBox="{BODY_VIEWBOX}"') == 1
+    assert html.count("Patient's right</text>") == 2
+    assert html.count("Patient's left</text>") == 2
+    assert "Eye area</strong> (hatched): cryotherapy never offered" in html

@@ -1,0 +1,404 @@
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.factories import make_consultation, make_patient, make_site
+from treatments.models import (
+    Consultation,
+    LesionSite,
+    Patient,
+    Plan,
+    Recommendation,
+    Session,
+)
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def site_post(**overrides):
+    data = {
+        "location": "eyelid",
+        "side": "left",
+        "count": "4",
+        "largest_mm": "1.0",
+        "depth": "superficial",
+        "months_present": "3",
+    }
+    return data | overrides
+
+
+def plan_post(rows):
+    """rows: {code: {field: value}} for the included rows; the others are left out."""
+    order = ["extraction", "chemical_peel", "topical_retinoid", "cryotherapy", "co2_laser"]
+    data = {
+        "plan-TOTAL_FORMS": "5",
+        "plan-INITIAL_FORMS": "5",
+        "plan-MIN_NUM_FORMS": "5",
+        "plan-MAX_NUM_FORMS": "5",
+    }
+    for index, code in enumerate(order):
+        data[f"plan-{index}-treatment"] = code
+        for field, value in rows.get(code, {}).items():
+            data[f"plan-{index}-{field}"] = value
+    return data
+
+
+# --- Access ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/", "/patients/", "/patients/new/", "/sessions/"],
+)
+def test_pages_send_anonymous_users_to_login(client, url):
+    response = client.get(url)
+    assert (response.status_code, response["Location"]) == (302, f"/accounts/login/?next={url}")
+
+
+def test_staff_are_refused_clinical_edit_pages_with_a_friendly_page(staff_client, dermatologist):
+    consultation = make_consultation(clinician=dermatologist)
+    site = make_site(consultation)
+    for method, url in [
+        ("get", "/patients/new/"),
+        ("get", f"/patients/{consultation.patient_id}/edit/"),
+        ("get", f"/patients/{consultation.patient_id}/consultations/new/"),
+        ("get", f"/consultations/{consultation.pk}/sites/new/"),
+        ("get", f"/sites/{site.pk}/edit/"),
+        ("post", f"/sites/{site.pk}/delete/"),
+        ("get", f"/consultations/{consultation.pk}/plan/"),
+        ("post", f"/consultations/{consultation.pk}/sign/"),
+        ("post", f"/consultations/{consultation.pk}/edit/"),
+    ]:
+        response = getattr(staff_client, method)(url)
+        assert response.status_code == 403, url
+        assert "not part of your role" in response.content.decode()
+    assert LesionSite.objects.count() == 1
+
+
+def test_staff_can_read_a_consultation_without_edit_controls(staff_client, dermatologist):
+    consultation = make_consultation(clinician=dermatologist)
+    make_site(consultation)
+    response = staff_client.get(f"/consultations/{consultation.pk}/")
+    assert response.status_code == 200
+    assert response.context["can_edit"] is False
+    assert "Sign consultation" not in response.content.decode()
+
+
+# --- Patients -------------------------------------------------------------------------------
+
+
+def test_patient_search_is_partial_case_insensitive_and_posted(dermatologist_client):
+    make_patient(given_name="Amelia", family_name="Hart", medical_record_number="A-100")
+    make_patient(given_name="Kwame", family_name="Mensah", medical_record_number="B-200")
+    response = dermatologist_client.post("/patients/", {"q": "hAR"})
+    assert [p.family_name for p in response.context["page"].object_list] == ["Hart"]
+    response = dermatologist_client.post("/patients/", {"q": "b-2"})
+    assert [p.family_name for p in response.context["page"].object_list] == ["Mensah"]
+    response = dermatologist_client.post("/patients/", {"q": "amelia hart"})
+    assert [p.family_name for p in response.context["page"].object_list] == ["Hart"]
+
+
+def test_patient_search_htmx_answers_the_results_partial(dermatologist_client):
+    make_patient(family_name="Hart")
+    response = dermatologist_client.post("/patients/", {"q": "hart"}, **HTMX)
+    assert [t.name for t in response.templates][0] == "treatments/_patient_results.html"
+
+
+def test_patient_create_with_bad_fields_names_them_and_saves_nothing(dermatologist_client):
+    future = (timezone.localdate() + timedelta(days=1)).isoformat()
+    response = dermatologist_client.post(
+        "/patients/new/",
+        {
+            "medical_record_number": "",
+            "given_name": "Ada",
+            "family_name": "",
+            "date_of_birth": future,
+        },  # fmt: skip
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert set(errors) == {"medical_record_number", "family_name", "date_of_birth"}
+    assert errors["date_of_birth"] == ["The date of birth cannot be in the future."]
+    assert Patient.objects.count() == 0
+
+
+def test_patient_create_duplicate_record_number_is_refused_by_name(dermatologist_client):
+    make_patient(medical_record_number="MRN-7")
+    response = dermatologist_client.post(
+        "/patients/new/",
+        {"medical_record_number": "MRN-7", "given_name": "A", "family_name": "B",
+         "date_of_birth": "1990-01-01"},
+    )  # fmt: skip
+    assert response.context["form"].errors["medical_record_number"] == [
+        "Patient with this Record number already exists."
+    ]
+
+
+def test_patient_create_then_detail(dermatologist_client):
+    response = dermatologist_client.post(
+        "/patients/new/",
+        {"medical_record_number": "MRN-9", "given_name": "Ada", "family_name": "Byron",
+         "date_of_birth": "1990-01-01", "fitzpatrick": "4", "pregnant": "on"},
+    )  # fmt: skip
+    patient = Patient.objects.get(medical_record_number="MRN-9")
+    assert response["Location"] == f"/patients/{patient.pk}/"
+    assert (patient.fitzpatrick, patient.pregnant) == (4, True)
+
+
+# --- Charting -------------------------------------------------------------------------------
+
+
+def test_site_create_by_htmx_returns_the_chart_with_cryotherapy_contraindicated(
+    dermatologist_client, dermatologist
+):
+    consultation = make_consultation(clinician=dermatologist)
+    response = dermatologist_client.post(
+        f"/consultations/{consultation.pk}/sites/new/", site_post(), **HTMX
+    )
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#chart"
+    (row,) = response.context["matrix"]
+    statuses = {name: badge.status for name, badge in row.cells}
+    assert statuses["Cryotherapy"] == "contraindicated"
+    assert "Cryotherapy: contraindicated" in response.content.decode()
+
+
+def test_site_create_invalid_keeps_what_was_typed(dermatologist_client, dermatologist):
+    consultation = make_consultation(clinician=dermatologist)
+    response = dermatologist_client.post(
+        f"/consultations/{consultation.pk}/sites/new/",
+        site_post(count="0", largest_mm="2.5", tried_extraction="failed"),
+        **HTMX,
+    )
+    assert response.status_code == 400
+    form = response.context["site_form"]
+    assert form.errors == {"count": ["Ensure this value is greater than or equal to 0."]} or (
+        form.errors == {"count": ["Enter at least 1 milium."]}
+    )
+    html = response.content.decode()
+    assert 'value="2.5"' in html
+    assert '<option value="failed" selected>' in html
+    assert LesionSite.objects.count() == 0
+
+
+def test_site_create_same_location_and_side_is_refused_in_words(
+    dermatologist_client, dermatologist
+):
+    consultation = make_consultation(clinician=dermatologist)
+    make_site(consultation, location="eyelid", side="left")
+    response = dermatologist_client.post(
+        f"/consultations/{consultation.pk}/sites/new/", site_post(), **HTMX
+    )
+    assert response.status_code == 400
+    assert response.context["site_form"].non_field_errors() == [
+        "This consultation already has a left eyelid site: edit that one instead."
+    ]
+
+
+def test_site_update_replaces_tried_treatments(dermatologist_client, dermatologist):
+    consultation = make_consultation(clinician=dermatologist)
+    site = make_site(consultation, tried=[("extraction", True)])
+    dermatologist_client.post(
+        f"/sites/{site.pk}/edit/",
+        site_post(location="cheek", side="left", tried_cryotherapy="failed"),
+    )
+    assert [(t.treatment, t.worked) for t in site.tried.all()] == [("cryotherapy", False)]
+
+
+def test_site_delete_removes_it(dermatologist_client, dermatologist):
+    consultation = make_consultation(clinician=dermatologist)
+    site = make_site(consultation)
+    response = dermatologist_client.post(f"/sites/{site.pk}/delete/")
+    assert response["Location"] == f"/consultations/{consultation.pk}/"
+    assert LesionSite.objects.count() == 0
+
+
+# --- Planning and signing -------------------------------------------------------------------
+
+
+def _eyelid_and_forehead(dermatologist):
+    consultation = make_consultation(clinician=dermatologist)
+    eyelid = make_site(consultation, location="eyelid", side="left", count=4)
+    forehead = make_site(
+        consultation,
+        location="forehead",
+        side="midline",
+        largest_mm=Decimal("4.0"),
+        months_present=36,
+        tried=[("extraction", False)],
+    )
+    return consultation, eyelid, forehead
+
+
+def test_plan_prefills_the_catalogue_course(dermatologist_client, dermatologist):
+    consultation, eyelid, forehead = _eyelid_and_forehead(dermatologist)
+    response = dermatologist_client.get(f"/consultations/{consultation.pk}/plan/")
+    initial = {form.initial["treatment"]: form.initial for form in response.context["formset"]}
+    assert (initial["chemical_peel"]["sessions"], initial["chemical_peel"]["interval_weeks"]) == (
+        4,
+        3,
+    )
+    assert initial["extraction"]["include"] is True
+
+
+def test_plan_departing_from_the_first_option_asks_for_a_reason(
+    dermatologist_client, dermatologist
+):
+    consultation, eyelid, forehead = _eyelid_and_forehead(dermatologist)
+    data = plan_post({"co2_laser": {"include": "on", "sites": str(eyelid.pk), "sessions": "1"}})
+    response = dermatologist_client.post(f"/consultations/{consultation.pk}/plan/", data)
+    assert response.status_code == 400
+    laser_form = response.context["formset"].forms[4]
+    assert laser_form.errors["override_reason"] == [
+        "A reason is required because the first option for the left eyelid site is extraction."
+    ]
+    assert Plan.objects.count() == 0
+
+    data["plan-4-override_reason"] = "Patient declined needle extraction."
+    response = dermatologist_client.post(f"/consultations/{consultation.pk}/plan/", data)
+    assert response.status_code == 302
+    planned = Plan.objects.get().treatments.get()
+    assert (planned.treatment.code, planned.override_reason) == (
+        "co2_laser",
+        "Patient declined needle extraction.",
+    )
+
+
+def test_plan_contraindicated_choice_asks_for_a_reason(dermatologist_client, dermatologist):
+    consultation, eyelid, forehead = _eyelid_and_forehead(dermatologist)
+    data = plan_post(
+        {
+            "extraction": {"include": "on", "sites": str(eyelid.pk), "sessions": "1"},
+            "cryotherapy": {"include": "on", "sites": str(eyelid.pk), "sessions": "1"},
+        }
+    )
+    response = dermatologist_client.post(f"/consultations/{consultation.pk}/plan/", data)
+    errors = response.context["formset"].forms[3].errors["override_reason"]
+    assert errors == ["A reason is required because it is contraindicated at the left eyelid site."]
+
+
+def test_sign_stores_the_advice_schedules_sessions_and_locks(dermatologist_client, dermatologist):
+    consultation, eyelid, forehead = _eyelid_and_forehead(dermatologist)
+    start = date(2026, 12, 1)
+    data = plan_post(
+        {
+            "extraction": {"include": "on", "sites": str(eyelid.pk), "sessions": "1",
+                           "starts_on": start.isoformat()},
+            "cryotherapy": {"include": "on", "sites": str(forehead.pk), "sessions": "2",
+                            "interval_weeks": "4", "starts_on": start.isoformat()},
+        }
+    )  # fmt: skip
+    response = dermatologist_client.post(f"/consultations/{consultation.pk}/plan/", data)
+    assert response.status_code == 302
+    response = dermatologist_client.post(f"/consultations/{consultation.pk}/sign/")
+    assert response.status_code == 302
+    consultation.refresh_from_db()
+    assert consultation.status == Consultation.Status.SIGNED
+    stored = Recommendation.objects.get(consultation=consultation)
+    assert stored.requested_by == dermatologist
+    dates = sorted(
+        (s.planned_treatment.treatment.code, s.number, s.scheduled_for)
+        for s in Session.objects.select_related("planned_treatment__treatment")
+    )
+    assert dates == [
+        ("cryotherapy", 1, start),
+        ("cryotherapy", 2, start + timedelta(weeks=4)),
+        ("extraction", 1, start),
+    ]
+    # Read-only now: a change is refused and nothing moves.
+    response = dermatologist_client.post(
+        f"/consultations/{consultation.pk}/sites/new/", site_post(location="chin", side="midline")
+    )
+    assert response.status_code == 302
+    assert LesionSite.objects.filter(consultation=consultation).count() == 2
+    page = dermatologist_client.get(f"/consultations/{consultation.pk}/")
+    assert "This consultation is signed and can no longer be changed." in page.content.decode()
+
+
+def test_sign_without_sites_is_refused(dermatologist_client, dermatologist):
+    consultation = make_consultation(clinician=dermatologist)
+    dermatologist_client.post(f"/consultations/{consultation.pk}/sign/")
+    consultation.refresh_from_db()
+    assert (consultation.status, Recommendation.objects.count()) == ("draft", 0)
+
+
+def test_staff_marks_a_session_done(staff_client, staff, dermatologist):
+    consultation, eyelid, forehead = _eyelid_and_forehead(dermatologist)
+    plan = Plan.objects.create(consultation=consultation, created_by=dermatologist)
+    from treatments.models import PlannedTreatment, Treatment
+
+    planned = PlannedTreatment.objects.create(
+        plan=plan, treatment=Treatment.objects.get(code="extraction"), sessions=1
+    )
+    session = Session.objects.create(
+        planned_treatment=planned, number=1, scheduled_for=timezone.localdate()
+    )
+    staff_client.post(f"/sessions/{session.pk}/done/")
+    session.refresh_from_db()
+    assert session.done_by == staff
+
+
+# --- Query counts stay constant as data grows -----------------------------------------------
+
+LOCATIONS = ["eyelid", "periorbital", "forehead", "temple", "cheek", "nose", "perioral", "chin",
+             "jawline", "ear"]  # fmt: skip
+
+
+def _consultation_with_sites(dermatologist, count):
+    consultation = make_consultation(clinician=dermatologist)
+    for index in range(count):
+        make_site(
+            consultation,
+            location=LOCATIONS[index % 10],
+            side=["left", "right"][index // 10],
+            tried=[("extraction", False)],
+        )
+    return consultation
+
+
+def _queries(client, url, method="get", data=None):
+    with CaptureQueriesContext(connection) as captured:
+        response = getattr(client, method)(url, data or {})
+    assert response.status_code == 200
+    return len(captured)
+
+
+def test_consultation_page_queries_do_not_grow_with_sites(dermatologist_client, dermatologist):
+    one = _consultation_with_sites(dermatologist, 1)
+    twenty = _consultation_with_sites(dermatologist, 20)
+    counts = [_queries(dermatologist_client, f"/consultations/{c.pk}/") for c in (one, twenty)]
+    assert counts[0] == counts[1]
+
+
+def test_signed_consultation_page_queries_do_not_grow_with_sites(
+    dermatologist_client, dermatologist
+):
+    counts = []
+    for size in (1, 20):
+        consultation = _consultation_with_sites(dermatologist, size)
+        dermatologist_client.post(f"/consultations/{consultation.pk}/sign/")
+        counts.append(_queries(dermatologist_client, f"/consultations/{consultation.pk}/"))
+    assert counts[0] == counts[1]
+
+
+def test_patient_list_queries_do_not_grow_with_patients(dermatologist_client):
+    make_patient()
+    one = _queries(dermatologist_client, "/patients/")
+    for _ in range(49):
+        make_patient()
+    fifty = _queries(dermatologist_client, "/patients/")
+    assert one == fifty
+    assert _queries(dermatologist_client, "/patients/", "post", {"q": "ada"}) == fifty
+
+
+def test_plan_page_queries_do_not_grow_with_sites(dermatologist_client, dermatologist):
+    one = _consultation_with_sites(dermatologist, 1)
+    twenty = _consultation_with_sites(dermatologist, 20)
+    counts = [_queries(dermatologist_client, f"/consultations/{c.pk}/plan/") for c in (one, twenty)]
+    assert counts[0] == counts[1]

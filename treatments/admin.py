@@ -1,0 +1,156 @@
+from django.contrib import admin
+
+from treatments.models import (
+    Consultation,
+    Handout,
+    LesionSite,
+    Patient,
+    Plan,
+    PlannedTreatment,
+    Recommendation,
+    Session,
+    Treatment,
+    TriedTreatment,
+)
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = [
+        "medical_record_number",
+        "family_name",
+        "given_name",
+        "date_of_birth",
+        "fitzpatrick",
+        "pregnant",
+    ]
+    list_filter = ["fitzpatrick", "pregnant", "breastfeeding", "cold_intolerance"]
+    search_fields = ["medical_record_number", "family_name", "given_name"]
+    date_hierarchy = "created_at"
+
+
+class LesionSiteInline(admin.TabularInline):
+    model = LesionSite
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Consultation)
+class ConsultationAdmin(admin.ModelAdmin):
+    list_display = ["id", "patient", "date", "clinician", "milia_type", "status"]
+    list_filter = ["status", "milia_type", "recurrent", "date"]
+    search_fields = ["patient__medical_record_number", "patient__family_name"]
+    list_select_related = ["patient", "clinician"]
+    raw_id_fields = ["patient"]
+    date_hierarchy = "date"
+    inlines = [LesionSiteInline]
+
+
+class TriedTreatmentInline(admin.TabularInline):
+    model = TriedTreatment
+    extra = 0
+
+
+@admin.register(LesionSite)
+class LesionSiteAdmin(admin.ModelAdmin):
+    list_display = ["id", "consultation", "location", "side", "count", "largest_mm", "depth"]
+    list_filter = ["location", "depth", "side"]
+    search_fields = ["consultation__patient__medical_record_number"]
+    list_select_related = ["consultation__patient"]
+    raw_id_fields = ["consultation"]
+    inlines = [TriedTreatmentInline]
+
+
+@admin.register(Treatment)
+class TreatmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "default_sessions", "default_interval_weeks", "updated_at"]
+    search_fields = ["name", "code"]
+    readonly_fields = ["code"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "display_order"]}),
+        (
+            "For the clinician",
+            {"fields": ["summary", "how_it_works", "who_it_is_for", "what_to_expect"]},
+        ),
+        (
+            "Typical course",
+            {"fields": ["typical_course", "default_sessions", "default_interval_weeks"]},
+        ),
+        (
+            "For the patient (aftercare sheet)",
+            {
+                "fields": [
+                    "patient_name",
+                    "patient_what_was_done",
+                    "patient_what_to_expect",
+                    "patient_do",
+                    "patient_dont",
+                    "patient_call_us",
+                ]
+            },
+        ),
+    ]
+
+    def has_add_permission(self, request):
+        # The five treatments are fixed by the rules; only their texts are edited.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Handout)
+class HandoutAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "updated_at"]
+    search_fields = ["title", "body"]
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(admin.ModelAdmin):
+    """Stored advice is evidence of what the tool said: it is shown, never edited."""
+
+    list_display = ["id", "consultation", "rules_version", "requested_by", "requested_at"]
+    list_filter = ["rules_version", "requested_at"]
+    search_fields = ["consultation__patient__medical_record_number"]
+    list_select_related = ["consultation__patient", "requested_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PlannedTreatmentInline(admin.TabularInline):
+    model = PlannedTreatment
+    extra = 0
+    filter_horizontal = ["sites"]
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["id", "consultation", "created_by", "created_at"]
+    list_select_related = ["consultation__patient", "created_by"]
+    search_fields = ["consultation__patient__medical_record_number"]
+    raw_id_fields = ["consultation"]
+    inlines = [PlannedTreatmentInline]
+
+
+@admin.register(PlannedTreatment)
+class PlannedTreatmentAdmin(admin.ModelAdmin):
+    list_display = ["id", "plan", "treatment", "sessions", "interval_weeks"]
+    list_filter = ["treatment"]
+    list_select_related = ["plan__consultation__patient", "treatment"]
+    raw_id_fields = ["plan"]
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = ["id", "planned_treatment", "number", "scheduled_for", "done_at"]
+    list_filter = ["scheduled_for", "planned_treatment__treatment"]
+    list_select_related = ["planned_treatment__treatment", "planned_treatment__plan"]
+    raw_id_fields = ["planned_treatment", "done_by"]
+    date_hierarchy = "scheduled_for"

@@ -1,0 +1,37 @@
+"""The JSON API: the rules' contract (DESIGN §3) over HTTP."""
+
+import json
+from functools import wraps
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_POST
+
+from treatments import rules
+from treatments.services import rules_thresholds
+
+
+def api_login_required(view):
+    """Like login_required, but answers 401 JSON instead of redirecting to the login page."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return JsonResponse({"errors": {"": ["authentication required"]}}, status=401)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_POST
+@api_login_required
+def recommendations(request: HttpRequest) -> JsonResponse:
+    """Evaluate the case in the request body. CSRF protection stays on for browser callers."""
+    try:
+        data = json.loads(request.body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return JsonResponse({"errors": {"": [f"the body is not valid JSON: {error}"]}}, status=400)
+    try:
+        output = rules.recommend(data, rules_thresholds())
+    except rules.InvalidCase as invalid:
+        return JsonResponse({"errors": invalid.errors}, status=400)
+    return JsonResponse(output)

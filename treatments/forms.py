@@ -1,0 +1,279 @@
+"""Forms validate; crispy only presents. Every error names its field in plain words."""
+
+from datetime import date
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from treatments.models import (
+    Consultation,
+    LesionSite,
+    Location,
+    Patient,
+    Side,
+    TreatmentCode,
+)
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker, which needs ISO dates."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class PatientForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = [
+            "medical_record_number",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex",
+            "fitzpatrick",
+            "pregnant",
+            "breastfeeding",
+            "isotretinoin_last_6_months",
+            "herpes_simplex_history",
+            "cold_intolerance",
+        ]
+        widgets = {
+            "date_of_birth": DateInput(),
+            "fitzpatrick": forms.Select(
+                choices=[("", "Not assessed")]
+                + [
+                    (n, f"Type {r}")
+                    for n, r in enumerate(["I", "II", "III", "IV", "V", "VI"], start=1)
+                ]  # fmt: skip
+            ),
+        }
+
+    def clean_medical_record_number(self):
+        value = self.cleaned_data["medical_record_number"].strip()
+        if not value:
+            raise ValidationError("Enter the record number.", code="required")
+        return value
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        today = timezone.localdate()
+        if born > today:
+            raise ValidationError("The date of birth cannot be in the future.", code="future")
+        if born < date(today.year - 130, 1, 1):
+            raise ValidationError("Check the date of birth: over 130 years ago.", code="too_old")
+        return born
+
+    def clean_fitzpatrick(self):
+        value = self.cleaned_data["fitzpatrick"]
+        if value is not None and not 1 <= value <= 6:
+            raise ValidationError("Choose a skin type from I to VI.", code="range")
+        return value
+
+
+class ConsultationForm(forms.ModelForm):
+    class Meta:
+        model = Consultation
+        fields = ["date", "milia_type", "recurrent", "notes"]
+        widgets = {"date": DateInput(), "notes": forms.Textarea(attrs={"rows": 3})}
+
+
+TRIED_CHOICES = [
+    ("", "Not tried"),
+    ("worked", "Tried: it helped"),
+    ("failed", "Tried: it did not help"),
+]
+
+
+class LesionSiteForm(forms.ModelForm):
+    """A site and, per treatment, whether it was already tried here and whether it helped."""
+
+    class Meta:
+        model = LesionSite
+        fields = ["location", "side", "count", "largest_mm", "depth", "months_present"]
+        labels = {"largest_mm": "Largest diameter (mm)"}
+        widgets = {
+            "count": forms.NumberInput(attrs={"min": 1, "max": 10000, "inputmode": "numeric"}),
+            "largest_mm": forms.NumberInput(attrs={"min": 0.1, "max": 100, "step": 0.1}),
+            "months_present": forms.NumberInput(attrs={"min": 0, "max": 1200}),
+            "depth": forms.RadioSelect,
+        }
+
+    def __init__(self, *args, consultation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.consultation = consultation
+        self.fields["side"].choices = Side.choices
+        self.fields["location"].choices = Location.choices
+        tried = {}
+        if self.instance.pk:
+            tried = {t.treatment: t.worked for t in self.instance.tried.all()}
+        for code, label in TreatmentCode.choices:
+            initial = "" if code not in tried else ("worked" if tried[code] else "failed")
+            self.fields[f"tried_{code}"] = forms.ChoiceField(
+                label=label, choices=TRIED_CHOICES, required=False, initial=initial
+            )
+
+    def clean_count(self):
+        count = self.cleaned_data["count"]
+        if count < 1:
+            raise ValidationError("Enter at least 1 milium.", code="min")
+        if count > 10000:
+            raise ValidationError("Enter at most 10,000 milia.", code="max")
+        return count
+
+    def clean_largest_mm(self):
+        size = self.cleaned_data["largest_mm"]
+        if size <= 0:
+            raise ValidationError("Enter a size greater than 0 mm.", code="min")
+        if size > Decimal("100"):
+            raise ValidationError("Enter a size of at most 100 mm.", code="max")
+        return size
+
+    def clean_months_present(self):
+        months = self.cleaned_data["months_present"]
+        if months > 1200:
+            raise ValidationError("Enter at most 1,200 months.", code="max")
+        return months
+
+    def clean(self):
+        cleaned = super().clean()
+        location, side = cleaned.get("location"), cleaned.get("side")
+        if location and side:
+            clash = self.consultation.sites.filter(location=location, side=side)
+            if self.instance.pk:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                label = f"{Side(side).label.lower()} {Location(location).label.lower()}"
+                raise ValidationError(
+                    f"This consultation already has a {label} site: edit that one instead.",
+                    code="duplicate_site",
+                )
+        return cleaned
+
+    def validate_unique(self):
+        # The location/side clash is reported by clean() in words; the consultation is not a
+        # form field, so Django's own check would not see it.
+        pass
+
+    def tried_fields(self):
+        return [self[f"tried_{code}"] for code in TreatmentCode.values]
+
+    def tried_treatments(self) -> list[tuple[str, bool]]:
+        """(treatment code, worked) for each treatment marked as tried."""
+        return [
+            (code, self.cleaned_data[f"tried_{code}"] == "worked")
+            for code in TreatmentCode.values
+            if self.cleaned_data.get(f"tried_{code}")
+        ]
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search patients",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"placeholder": "Name or record number", "type": "search", "autocomplete": "off"}
+        ),
+    )
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class PlanRowForm(forms.Form):
+    """One treatment row of the plan: whether it is chosen, for which sites, and its course."""
+
+    treatment = forms.ChoiceField(choices=TreatmentCode.choices, widget=forms.HiddenInput)
+    include = forms.BooleanField(label="Plan this treatment", required=False)
+    sites = forms.TypedMultipleChoiceField(
+        coerce=int, required=False, widget=forms.CheckboxSelectMultiple, label="For the sites"
+    )
+    sessions = forms.IntegerField(min_value=1, max_value=50, required=False)
+    interval_weeks = forms.IntegerField(
+        label="Interval (weeks)", min_value=1, max_value=52, required=False
+    )
+    starts_on = forms.DateField(label="First session", required=False, widget=DateInput)
+    product_notes = forms.CharField(label="Product and strength", max_length=200, required=False)
+    override_reason = forms.CharField(
+        label="Reason for this choice",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, site_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sites"].choices = site_choices
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("include"):
+            return cleaned
+        name = TreatmentCode(cleaned.get("treatment", "extraction")).label
+        if not cleaned.get("sites"):
+            self.add_error("sites", f"Choose at least one site for {name.lower()}.")
+        if cleaned.get("sessions") is None and "sessions" not in self.errors:
+            self.add_error("sessions", "Enter the number of sessions.")
+        if (
+            cleaned.get("interval_weeks") is None
+            and (cleaned.get("sessions") or 0) > 1
+            and "interval_weeks" not in self.errors
+        ):
+            self.add_error("interval_weeks", "Enter the weeks between sessions.")
+        return cleaned
+
+    def choice(self):
+        from treatments.services import PlanChoice
+
+        data = self.cleaned_data
+        return PlanChoice(
+            treatment=data["treatment"],
+            site_ids=tuple(data["sites"]),
+            sessions=data["sessions"],
+            interval_weeks=data["interval_weeks"],
+            starts_on=data["starts_on"],
+            product_notes=data["product_notes"].strip(),
+            override_reason=data["override_reason"].strip(),
+        )
+
+
+class BasePlanFormSet(forms.BaseFormSet):
+    """The five rows together: a departure from the advice needs a written reason."""
+
+    def __init__(self, *args, consultation, result, **kwargs):
+        self.consultation = consultation
+        self.result = result
+        super().__init__(*args, **kwargs)
+
+    def chosen(self) -> list:
+        return [form.choice() for form in self.forms if form.cleaned_data.get("include")]
+
+    def clean(self):
+        if any(self.errors):
+            return
+        from treatments.services import plan_reason_requirements
+
+        choices = self.chosen()
+        if not choices:
+            raise ValidationError(
+                "Choose at least one treatment, or sign without a plan.", code="empty"
+            )
+        required = plan_reason_requirements(choices, self.consultation, self.result)
+        for form in self.forms:
+            why = required.get(form.cleaned_data.get("treatment"))
+            if why and form.cleaned_data.get("include") and not form.choice().override_reason:
+                form.add_error(
+                    "override_reason",
+                    ValidationError(
+                        "A reason is required because " + "; ".join(why) + ".",
+                        code="reason_required",
+                    ),
+                )
+
+
+PlanFormSet = forms.formset_factory(
+    PlanRowForm, formset=BasePlanFormSet, extra=0, min_num=5, max_num=5, validate_max=True
+)

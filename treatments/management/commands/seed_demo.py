@@ -1,0 +1,118 @@
+"""Load demo users (one per role) and a handful of demo patients. Safe to run again."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from treatments import roles
+from treatments.models import Consultation, LesionSite, Patient, TriedTreatment
+
+# Demo-only credentials, printed by `make run` and listed in the README. Never in production.
+DEMO_USERS = (
+    ("dermatologist", "demo-derm-2026", "Dana", "Reyes", roles.DERMATOLOGIST),
+    ("staff", "demo-staff-2026", "Sam", "Okafor", roles.CLINIC_STAFF),
+    ("admin", "demo-admin-2026", "Alex", "Moreau", roles.CLINIC_ADMIN),
+)
+
+# (record number, given, family, age in days, sex, fitzpatrick, flags, milia type, recurrent,
+#  sites: (location, side, count, largest_mm, depth, months, tried))
+DEMO_PATIENTS = (
+    ("DEMO-0001", "Amelia", "Hart", 34 * 365, "female", 2, {}, "primary", False,
+     [("eyelid", "left", 4, "1.0", "superficial", 3, [])]),
+    ("DEMO-0002", "Kwame", "Mensah", 41 * 365, "male", 5, {}, "primary", False,
+     [("forehead", "midline", 1, "4.0", "superficial", 36, [("extraction", False)])]),
+    ("DEMO-0003", "Sofia", "Rossi", 29 * 365, "female", 3, {"pregnant": True}, "primary", True,
+     [("cheek", "bilateral", 12, "1.0", "superficial", 8, []),
+      ("nose", "midline", 6, "0.8", "superficial", 8, []),
+      ("forehead", "midline", 7, "1.0", "superficial", 8, [])]),
+    ("DEMO-0004", "Noah", "Clarke", 21, "male", None, {}, "neonatal", False,
+     [("nose", "midline", 15, "1.0", "superficial", 0, [])]),
+    ("DEMO-0005", "Mei", "Chen", 52 * 365, "female", 3, {"herpes_simplex_history": True},
+     "secondary", False,
+     [("cheek", "right", 8, "2.0", "deep", 14, [("extraction", False)])]),
+)  # fmt: skip
+
+
+class Command(BaseCommand):
+    help = "Create demo users (one per role) and demo patients; running it again changes nothing."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Seed even when DEBUG is off (demo passwords are public: never in production).",
+        )
+
+    @transaction.atomic
+    def handle(self, *args, allow_production=False, **options):
+        if not settings.DEBUG and not allow_production:
+            raise CommandError(
+                "Refusing to create demo users with public passwords while DEBUG is off. "
+                "Pass --allow-production only on a throw-away demo server."
+            )
+        users = self._create_users()
+        created = self._create_patients(clinician=users["dermatologist"])
+        self.stdout.write(f"Demo patients: {created} created, {len(DEMO_PATIENTS) - created} kept.")
+        self.stdout.write("Demo users (demo only, public passwords):")
+        for username, password, *_rest, role in DEMO_USERS:
+            self.stdout.write(f"  {role:<14} username {username:<14} password {password}")
+
+    def _create_users(self):
+        User = get_user_model()
+        users = {}
+        for username, password, first, last, role in DEMO_USERS:
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"first_name": first, "last_name": last}
+            )
+            if created:
+                user.set_password(password)
+                user.is_staff = role == roles.CLINIC_ADMIN
+                user.save()
+            user.groups.add(Group.objects.get(name=role))
+            users[username] = user
+        return users
+
+    def _create_patients(self, *, clinician):
+        today = timezone.localdate()
+        created_count = 0
+        for (mrn, given, family, age_days, sex, fitzpatrick, flags, milia_type, recurrent,
+             sites) in DEMO_PATIENTS:  # fmt: skip
+            if Patient.objects.filter(medical_record_number=mrn).exists():
+                continue
+            patient = Patient.objects.create(
+                medical_record_number=mrn,
+                given_name=given,
+                family_name=family,
+                date_of_birth=today - timedelta(days=age_days),
+                sex=sex,
+                fitzpatrick=fitzpatrick,
+                **flags,
+            )
+            consultation = Consultation.objects.create(
+                patient=patient,
+                clinician=clinician,
+                date=today,
+                milia_type=milia_type,
+                recurrent=recurrent,
+            )
+            for location, side, count, largest_mm, depth, months, tried in sites:
+                site = LesionSite.objects.create(
+                    consultation=consultation,
+                    location=location,
+                    side=side,
+                    count=count,
+                    largest_mm=largest_mm,
+                    depth=depth,
+                    months_present=months,
+                )
+                TriedTreatment.objects.bulk_create(
+                    TriedTreatment(site=site, treatment=code, worked=worked)
+                    for code, worked in tried
+                )
+            created_count += 1
+        return created_count

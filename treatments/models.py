@@ -1,0 +1,393 @@
+"""The clinical record: patients, consultations with their lesion sites, the treatment catalogue,
+the stored advice, and the plan the clinician chose.
+
+The vocabularies mirror the codes of ``treatments.rules`` (a test keeps them equal), so what is
+stored can be handed to the rules unchanged.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+
+
+class TreatmentCode(models.TextChoices):
+    EXTRACTION = "extraction", "Mechanical extraction"
+    CHEMICAL_PEEL = "chemical_peel", "Chemical peel"
+    TOPICAL_RETINOID = "topical_retinoid", "Topical retinoid"
+    CRYOTHERAPY = "cryotherapy", "Cryotherapy"
+    CO2_LASER = "co2_laser", "CO2 laser"
+
+
+class Location(models.TextChoices):
+    EYELID = "eyelid", "Eyelid"
+    PERIORBITAL = "periorbital", "Periorbital"
+    FOREHEAD = "forehead", "Forehead"
+    TEMPLE = "temple", "Temple"
+    CHEEK = "cheek", "Cheek"
+    NOSE = "nose", "Nose"
+    PERIORAL = "perioral", "Around the mouth"
+    CHIN = "chin", "Chin"
+    JAWLINE = "jawline", "Jawline"
+    EAR = "ear", "Ear"
+    NECK = "neck", "Neck"
+    SCALP = "scalp", "Scalp"
+    TRUNK = "trunk", "Trunk"
+    ARM = "arm", "Arm"
+    HAND = "hand", "Hand"
+    LEG = "leg", "Leg"
+    GENITAL = "genital", "Genital"
+    OTHER = "other", "Other"
+
+
+# The delicate skin around the eye: cryotherapy is never offered here.
+EYE_AREA_LOCATIONS = frozenset({Location.EYELID, Location.PERIORBITAL})
+
+
+class Side(models.TextChoices):
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+    MIDLINE = "midline", "Midline"
+    BILATERAL = "bilateral", "Both sides"
+
+
+class Depth(models.TextChoices):
+    SUPERFICIAL = "superficial", "Superficial"
+    DEEP = "deep", "Deep"
+
+
+class MiliaType(models.TextChoices):
+    PRIMARY = "primary", "Primary"
+    SECONDARY = "secondary", "Secondary"
+    NEONATAL = "neonatal", "Neonatal"
+    MILIA_EN_PLAQUE = "milia_en_plaque", "Milia en plaque"
+    MULTIPLE_ERUPTIVE = "multiple_eruptive", "Multiple eruptive"
+    UNSURE = "unsure", "Unsure"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+
+
+class PatientQuerySet(models.QuerySet):
+    def search(self, text: str) -> "PatientQuerySet":
+        """Patients matching every word typed in a name or the record number (partial, any case)."""
+        matches = self
+        for term in text.split()[:5]:
+            matches = matches.filter(
+                Q(family_name__icontains=term)
+                | Q(given_name__icontains=term)
+                | Q(medical_record_number__icontains=term)
+            )
+        return matches
+
+
+class Patient(models.Model):
+    medical_record_number = models.CharField("record number", max_length=32, unique=True)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=10, choices=Sex.choices, blank=True)
+    fitzpatrick = models.PositiveSmallIntegerField(
+        "Fitzpatrick skin type",
+        null=True,
+        blank=True,
+        help_text="I to VI; leave empty if not assessed.",
+    )
+    pregnant = models.BooleanField(default=False)
+    breastfeeding = models.BooleanField(default=False)
+    isotretinoin_last_6_months = models.BooleanField(
+        "isotretinoin in the last 6 months", default=False
+    )
+    herpes_simplex_history = models.BooleanField("history of cold sores", default=False)
+    cold_intolerance = models.BooleanField(
+        default=False,
+        help_text="Cryoglobulinaemia, cryofibrinogenaemia, Raynaud's or cold urticaria.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["family_name", "given_name", "medical_record_number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fitzpatrick__isnull=True) | Q(fitzpatrick__gte=1, fitzpatrick__lte=6),
+                name="patient_fitzpatrick_1_to_6",
+            ),
+            models.CheckConstraint(
+                condition=~Q(medical_record_number=""), name="patient_record_number_not_blank"
+            ),
+        ]
+        indexes = [
+            models.Index(Lower("family_name"), Lower("given_name"), name="patient_name_lower"),
+        ]
+
+    def __str__(self):
+        return f"{self.family_name}, {self.given_name} ({self.medical_record_number})"
+
+    def get_absolute_url(self):
+        return reverse("treatments:patient_detail", args=[self.pk])
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class Consultation(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SIGNED = "signed", "Signed"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consultations")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultations"
+    )
+    date = models.DateField(default=timezone.localdate)
+    milia_type = models.CharField(max_length=20, choices=MiliaType.choices, default="primary")
+    recurrent = models.BooleanField("history of recurrence", default=False)
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    # Bumped on every change, so a second clinician's stale save can be refused.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft", signed_at__isnull=True)
+                | Q(status="signed", signed_at__isnull=False),
+                name="consultation_signed_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "-date"], name="consultation_patient_date")]
+
+    def __str__(self):
+        return f"Consultation {self.pk} for {self.patient} on {self.date:%Y-%m-%d}"
+
+    def get_absolute_url(self):
+        return reverse("treatments:consultation_detail", args=[self.pk])
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == self.Status.SIGNED
+
+
+class LesionSite(models.Model):
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="sites")
+    location = models.CharField(max_length=20, choices=Location.choices)
+    side = models.CharField(max_length=10, choices=Side.choices)
+    count = models.PositiveIntegerField("number of milia")
+    largest_mm = models.DecimalField("largest diameter (mm)", max_digits=4, decimal_places=1)
+    depth = models.CharField(max_length=12, choices=Depth.choices, default=Depth.SUPERFICIAL)
+    months_present = models.PositiveIntegerField("months present")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gte=1), name="site_count_at_least_1"),
+            models.CheckConstraint(condition=Q(largest_mm__gt=0), name="site_largest_mm_positive"),
+            models.CheckConstraint(
+                condition=Q(months_present__gte=0), name="site_months_not_negative"
+            ),
+            models.UniqueConstraint(
+                fields=["consultation", "location", "side"], name="site_unique_location_side"
+            ),
+        ]
+
+    def __str__(self):
+        place = self.get_location_display()
+        if self.side == Side.MIDLINE:
+            return place
+        if self.side == Side.BILATERAL:
+            return f"{place} (both sides)"
+        return f"{self.get_side_display()} {place.lower()}"
+
+    @property
+    def eye_area(self) -> bool:
+        return self.location in EYE_AREA_LOCATIONS
+
+
+class TriedTreatment(models.Model):
+    """A treatment already tried at a site before this consultation, and whether it worked."""
+
+    site = models.ForeignKey(LesionSite, on_delete=models.CASCADE, related_name="tried")
+    treatment = models.CharField(max_length=20, choices=TreatmentCode.choices)
+    worked = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "treatment"], name="tried_once_per_site"),
+        ]
+
+    def __str__(self):
+        outcome = "worked" if self.worked else "did not work"
+        return f"{self.get_treatment_display()} ({outcome})"
+
+
+class Treatment(models.Model):
+    """The catalogue entry of one professional treatment; its texts are edited in the admin."""
+
+    code = models.CharField(max_length=20, choices=TreatmentCode.choices, unique=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=100)
+    patient_name = models.CharField(
+        max_length=100, help_text="The plain-language name printed for patients."
+    )
+    summary = models.TextField()
+    how_it_works = models.TextField()
+    who_it_is_for = models.TextField()
+    what_to_expect = models.TextField()
+    typical_course = models.TextField()
+    default_sessions = models.PositiveSmallIntegerField(null=True, blank=True)
+    default_interval_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
+    patient_what_was_done = models.TextField("what was done (for the patient)")
+    patient_what_to_expect = models.TextField("what to expect (for the patient)")
+    patient_do = models.TextField("do (for the patient)", help_text="One point per line.")
+    patient_dont = models.TextField("don't (for the patient)", help_text="One point per line.")
+    patient_call_us = models.TextField(
+        "when to call the clinic (for the patient)", help_text="One point per line."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_order", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(default_sessions__isnull=True) | Q(default_sessions__gte=1),
+                name="treatment_default_sessions_at_least_1",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Handout(models.Model):
+    """A patient handout that is not tied to one treatment, such as why not to squeeze at home."""
+
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text="Paragraphs separated by a blank line.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+
+class Recommendation(models.Model):
+    """What the rules advised for a consultation, stored unchanged with the rules version."""
+
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.PROTECT, related_name="recommendations"
+    )
+    rules_version = models.CharField(max_length=40)
+    input_facts = models.JSONField()
+    output = models.JSONField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        get_latest_by = "requested_at"
+
+    def __str__(self):
+        return f"Recommendation {self.pk} (rules {self.rules_version})"
+
+
+class Plan(models.Model):
+    """The treatments the clinician chose for a consultation."""
+
+    consultation = models.OneToOneField(Consultation, on_delete=models.PROTECT, related_name="plan")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Plan for {self.consultation}"
+
+
+class PlannedTreatment(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="treatments")
+    treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="+")
+    sites = models.ManyToManyField(LesionSite, related_name="planned_treatments")
+    sessions = models.PositiveSmallIntegerField()
+    interval_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
+    product_notes = models.CharField("product and strength", max_length=200, blank=True)
+    starts_on = models.DateField("first session", null=True, blank=True)
+    # Required by the workflow when the choice departs from the first-ranked option or is
+    # contraindicated: the clinician's feedback that decision-support standards ask for.
+    override_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sessions__gte=1), name="planned_sessions_at_least_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(interval_weeks__isnull=True) | Q(interval_weeks__gte=1),
+                name="planned_interval_at_least_1_week",
+            ),
+            models.UniqueConstraint(fields=["plan", "treatment"], name="planned_treatment_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.treatment} × {self.sessions}"
+
+
+class Session(models.Model):
+    planned_treatment = models.ForeignKey(
+        PlannedTreatment, on_delete=models.CASCADE, related_name="treatment_sessions"
+    )
+    number = models.PositiveSmallIntegerField()
+    scheduled_for = models.DateField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["scheduled_for", "number"]
+        constraints = [
+            models.CheckConstraint(condition=Q(number__gte=1), name="session_number_at_least_1"),
+            models.UniqueConstraint(
+                fields=["planned_treatment", "number"], name="session_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(done_at__isnull=True, done_by__isnull=True)
+                | Q(done_at__isnull=False, done_by__isnull=False),
+                name="session_done_has_who_and_when",
+            ),
+        ]
+        indexes = [models.Index(fields=["scheduled_for"], name="session_scheduled_for")]
+
+    def __str__(self):
+        return f"Session {self.number} of {self.planned_treatment}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None

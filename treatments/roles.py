@@ -1,0 +1,51 @@
+"""The three roles of DESIGN §1 as permission sets.
+
+A data migration creates one auth Group per role from this table; views check permissions, not
+group names, so a role's reach is changed here (plus a new migration) and nowhere else.
+"""
+
+DERMATOLOGIST = "Dermatologist"
+CLINIC_STAFF = "Clinic staff"
+CLINIC_ADMIN = "Clinic admin"
+
+CLINICAL_MODELS = (
+    "patient",
+    "consultation",
+    "lesionsite",
+    "triedtreatment",
+    "plan",
+    "plannedtreatment",
+    "session",
+)
+REFERENCE_MODELS = ("treatment", "handout", "recommendation")
+
+
+def _perms(actions: tuple[str, ...], models: tuple[str, ...]) -> list[str]:
+    return [f"treatments.{action}_{model}" for model in models for action in actions]
+
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    # Charts cases, reads advice, chooses and signs plans. Deleting is limited to parts of a
+    # draft (a site, a planned treatment, a session); patients and consultations are kept.
+    DERMATOLOGIST: [
+        *_perms(("view", "add", "change"), CLINICAL_MODELS),
+        *_perms(("delete",), ("lesionsite", "triedtreatment", "plannedtreatment", "session")),
+        *_perms(("view",), REFERENCE_MODELS),
+        "treatments.add_recommendation",
+    ],
+    # Reads clinical data, prints sheets, records that a session took place; never changes
+    # clinical data.
+    CLINIC_STAFF: [
+        *_perms(("view",), CLINICAL_MODELS + REFERENCE_MODELS),
+        "treatments.change_session",
+    ],
+    # Users, roles and the catalogue texts, in the Django admin.
+    CLINIC_ADMIN: [
+        *_perms(("view", "add", "change", "delete"), ("treatment", "handout")),
+        *_perms(("view",), CLINICAL_MODELS + ("recommendation",)),
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+    ],
+}

@@ -1,0 +1,294 @@
+"""The seam between the stored record and the pure rules, and every multi-row write.
+
+Business actions are keyword-only functions named ``<entity>_<action>``. Each write runs in one
+transaction, locks the consultation row, and refuses to touch a signed consultation, so nothing is
+ever half-saved or changed after signing. Reads fetch a consultation with its patient, sites and
+tried treatments in a fixed number of queries, whatever the number of sites.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Prefetch
+from django.utils import timezone
+
+from treatments import planning, rules
+from treatments.models import (
+    Consultation,
+    LesionSite,
+    Plan,
+    PlannedTreatment,
+    Recommendation,
+    Session,
+    Treatment,
+    TriedTreatment,
+)
+
+
+class ConsultationSigned(Exception):
+    """A signed consultation is read-only: nothing about it may change."""
+
+
+class PlanNeedsReview(Exception):
+    """The plan no longer matches the advice (the sites changed) and needs reasons."""
+
+    def __init__(self, problems: dict[str, list[str]]):
+        super().__init__("The plan needs a reason for some choices.")
+        self.problems = problems
+
+
+# --- Reading a consultation for the rules ----------------------------------------------------
+
+
+def rules_thresholds() -> rules.Thresholds:
+    """The thresholds in force: the defaults, with any overrides from settings."""
+    return rules.Thresholds.from_mapping(settings.MILIA_RULES_THRESHOLDS)
+
+
+def age_in_years(date_of_birth: date, on: date) -> int:
+    """Completed years on a given day (a newborn is 0)."""
+    had_birthday = (on.month, on.day) >= (date_of_birth.month, date_of_birth.day)
+    return on.year - date_of_birth.year - (0 if had_birthday else 1)
+
+
+def consultation_with_chart(pk: int) -> Consultation:
+    """A consultation with everything the rules and the chart need, in three queries."""
+    sites = LesionSite.objects.prefetch_related("tried").order_by("id")
+    return (
+        Consultation.objects.select_related("patient", "clinician")
+        .prefetch_related(Prefetch("sites", queryset=sites))
+        .get(pk=pk)
+    )
+
+
+def consultation_facts(consultation: Consultation) -> dict:
+    """The rules' input for a consultation (DESIGN §3), age taken on the consultation's date."""
+    patient = consultation.patient
+    return {
+        "patient": {
+            "age_years": age_in_years(patient.date_of_birth, consultation.date),
+            "fitzpatrick": patient.fitzpatrick,
+            "pregnant": patient.pregnant,
+            "breastfeeding": patient.breastfeeding,
+            "isotretinoin_last_6_months": patient.isotretinoin_last_6_months,
+            "herpes_simplex_history": patient.herpes_simplex_history,
+            "cold_intolerance": patient.cold_intolerance,
+        },
+        "milia_type": consultation.milia_type,
+        "recurrent": consultation.recurrent,
+        "sites": [
+            {
+                "location": site.location,
+                "side": site.side,
+                "count": site.count,
+                "largest_mm": float(site.largest_mm),
+                "depth": site.depth,
+                "months_present": site.months_present,
+                "tried": [
+                    {"treatment": tried.treatment, "worked": tried.worked}
+                    for tried in site.tried.all()
+                ],
+            }
+            for site in consultation.sites.all()
+        ],
+    }
+
+
+def consultation_evaluate(consultation: Consultation) -> rules.CaseResult | None:
+    """The advice for the chart as it stands, stored nowhere; None while there is no site."""
+    if not consultation.sites.all():
+        return None
+    case = rules.CaseFacts.from_dict(consultation_facts(consultation))
+    return rules.evaluate(case, rules_thresholds())
+
+
+@transaction.atomic
+def consultation_recommend(*, consultation: Consultation, user) -> Recommendation:
+    """Run the rules on a stored consultation and keep their input and output, unchanged.
+
+    Raises ``rules.InvalidCase`` (and stores nothing) when the chart cannot be evaluated, for
+    instance a consultation with no lesion site yet.
+    """
+    facts = consultation_facts(consultation)
+    result = rules.evaluate(rules.CaseFacts.from_dict(facts), rules_thresholds())
+    return _store_recommendation(consultation, facts, result, user)
+
+
+def _store_recommendation(consultation, facts: dict, result: rules.CaseResult, user):
+    return Recommendation.objects.create(
+        consultation=consultation,
+        rules_version=result.rules_version,
+        input_facts=facts,
+        output=result.to_dict(),
+        requested_by=user,
+    )
+
+
+# --- Charting ---------------------------------------------------------------------------------
+
+
+def ensure_draft(consultation: Consultation) -> None:
+    """Refuse any change to a signed consultation."""
+    if consultation.is_signed:
+        raise ConsultationSigned("This consultation is signed and can no longer be changed.")
+
+
+def _locked_draft(pk: int) -> Consultation:
+    """The consultation row, locked until the transaction ends; refused when signed."""
+    consultation = Consultation.objects.select_for_update().get(pk=pk)
+    ensure_draft(consultation)
+    return consultation
+
+
+def _bump_version(consultation: Consultation) -> None:
+    Consultation.objects.filter(pk=consultation.pk).update(version=F("version") + 1)
+
+
+@transaction.atomic
+def consultation_update(*, form) -> Consultation:
+    """Save the consultation's own fields from a valid ConsultationForm."""
+    _locked_draft(form.instance.pk)
+    consultation = form.save()
+    _bump_version(consultation)
+    return consultation
+
+
+@transaction.atomic
+def site_save(*, form, consultation: Consultation) -> LesionSite:
+    """Save a lesion site from a valid LesionSiteForm with its tried treatments, all or nothing."""
+    _locked_draft(consultation.pk)
+    site = form.save(commit=False)
+    site.consultation = consultation
+    site.save()
+    site.tried.all().delete()
+    TriedTreatment.objects.bulk_create(
+        TriedTreatment(site=site, treatment=code, worked=worked)
+        for code, worked in form.tried_treatments()
+    )
+    _bump_version(consultation)
+    return site
+
+
+@transaction.atomic
+def site_delete(*, site: LesionSite) -> None:
+    _locked_draft(site.consultation_id)
+    site.delete()
+    _bump_version(site.consultation)
+
+
+# --- Planning and signing ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanChoice:
+    """One treatment the clinician chose, with the sites it is for."""
+
+    treatment: str
+    site_ids: tuple[int, ...]
+    sessions: int
+    interval_weeks: int | None
+    starts_on: date | None
+    product_notes: str = ""
+    override_reason: str = ""
+
+
+def plan_reason_requirements(
+    choices: list[PlanChoice], consultation: Consultation, result: rules.CaseResult
+) -> dict[str, list[str]]:
+    """Why each choice needs a written reason, against the advice for the chart as it stands."""
+    index_of = {site.pk: index for index, site in enumerate(consultation.sites.all())}
+    planned = {c.treatment: [index_of[pk] for pk in c.site_ids if pk in index_of] for c in choices}
+    return planning.reason_requirements(planned, result)
+
+
+@transaction.atomic
+def plan_save(*, consultation: Consultation, user, choices: list[PlanChoice]) -> Plan:
+    """Replace the consultation's plan with these choices (validated by PlanForm)."""
+    _locked_draft(consultation.pk)
+    plan, _ = Plan.objects.get_or_create(consultation=consultation, defaults={"created_by": user})
+    plan.treatments.all().delete()
+    treatments = Treatment.objects.in_bulk(field_name="code")
+    for choice in choices:
+        planned = PlannedTreatment.objects.create(
+            plan=plan,
+            treatment=treatments[choice.treatment],
+            sessions=choice.sessions,
+            interval_weeks=choice.interval_weeks,
+            starts_on=choice.starts_on,
+            product_notes=choice.product_notes,
+            override_reason=choice.override_reason,
+        )
+        planned.sites.set(choice.site_ids)
+    _bump_version(consultation)
+    return plan
+
+
+def session_dates(starts_on: date | None, sessions: int, interval_weeks: int | None) -> list:
+    """The date of each session of a course: the first on ``starts_on``, then every interval."""
+    if starts_on is None:
+        return [None] * sessions
+    if not interval_weeks:
+        return [starts_on] + [None] * (sessions - 1)
+    return [starts_on + timedelta(weeks=interval_weeks * n) for n in range(sessions)]
+
+
+@transaction.atomic
+def consultation_sign(*, consultation: Consultation, user) -> Recommendation:
+    """Sign: store the advice as it stands, schedule the plan's sessions, make it read-only.
+
+    Raises ``rules.InvalidCase`` when nothing is charted, and ``PlanNeedsReview`` when the plan
+    departs from the current advice without the reasons that requires.
+    """
+    _locked_draft(consultation.pk)
+    consultation = consultation_with_chart(consultation.pk)
+    facts = consultation_facts(consultation)
+    result = rules.evaluate(rules.CaseFacts.from_dict(facts), rules_thresholds())
+    plan = Plan.objects.filter(consultation=consultation).first()
+    if plan is not None:
+        planned_treatments = list(
+            plan.treatments.select_related("treatment").prefetch_related("sites")
+        )
+        choices = [
+            PlanChoice(
+                treatment=p.treatment.code,
+                site_ids=tuple(site.pk for site in p.sites.all()),
+                sessions=p.sessions,
+                interval_weeks=p.interval_weeks,
+                starts_on=p.starts_on,
+                override_reason=p.override_reason,
+            )
+            for p in planned_treatments
+        ]
+        required = plan_reason_requirements(choices, consultation, result)
+        missing = {
+            code: why
+            for code, why in required.items()
+            if not next(c for c in choices if c.treatment == code).override_reason.strip()
+        }
+        if missing:
+            raise PlanNeedsReview(missing)
+        Session.objects.bulk_create(
+            Session(planned_treatment=p, number=number, scheduled_for=day)
+            for p in planned_treatments
+            for number, day in enumerate(
+                session_dates(p.starts_on, p.sessions, p.interval_weeks), start=1
+            )
+        )
+    recommendation = _store_recommendation(consultation, facts, result, user)
+    Consultation.objects.filter(pk=consultation.pk).update(
+        status=Consultation.Status.SIGNED, signed_at=timezone.now(), version=F("version") + 1
+    )
+    return recommendation
+
+
+@transaction.atomic
+def session_mark_done(*, session: Session, user) -> Session:
+    """Record that a session took place (once: a second call changes nothing)."""
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    if session.done_at is None:
+        session.done_at = timezone.now()
+        session.done_by = user
+        session.save(update_fields=["done_at", "done_by"])
+    return session

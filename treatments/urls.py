@@ -1,0 +1,33 @@
+from django.urls import path
+
+from treatments import api, views
+
+app_name = "treatments"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("patients/", views.patient_list, name="patient_list"),
+    path("patients/new/", views.patient_create, name="patient_create"),
+    path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
+    path("patients/<int:pk>/edit/", views.patient_update, name="patient_update"),
+    path(
+        "patients/<int:patient_pk>/consultations/new/",
+        views.consultation_create,
+        name="consultation_create",
+    ),
+    path("consultations/<int:pk>/", views.consultation_detail, name="consultation_detail"),
+    path("consultations/<int:pk>/edit/", views.consultation_update, name="consultation_update"),
+    path(
+        "consultations/<int:pk>/recommendations/",
+        views.consultation_recommendations,
+        name="consultation_recommendations",
+    ),
+    path("consultations/<int:pk>/sites/new/", views.site_create, name="site_create"),
+    path("consultations/<int:pk>/plan/", views.plan_edit, name="plan_edit"),
+    path("consultations/<int:pk>/sign/", views.consultation_sign, name="consultation_sign"),
+    path("sites/<int:site_pk>/edit/", views.site_update, name="site_update"),
+    path("sites/<int:site_pk>/delete/", views.site_delete, name="site_delete"),
+    path("sessions/", views.session_list, name="session_list"),
+    path("sessions/<int:session_pk>/done/", views.session_done, name="session_done"),
+    path("api/v1/recommendations", api.recommendations, name="api_recommendations"),
+]

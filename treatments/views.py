@@ -1,0 +1,461 @@
+"""Thin views: fetch, bind a form, call one service, redirect or render.
+
+Every view needs a login; clinical writes need the Dermatologist's permissions (staff get a
+friendly 403). Partial templates (``_*.html``) answer htmx requests; without JavaScript every form
+still posts and redirects.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import retarget
+
+from treatments import body_map, display, services
+from treatments.forms import (
+    ConsultationForm,
+    LesionSiteForm,
+    PatientForm,
+    PatientSearchForm,
+    PlanFormSet,
+)
+from treatments.models import (
+    Consultation,
+    LesionSite,
+    Location,
+    Patient,
+    Plan,
+    PlannedTreatment,
+    Session,
+    Side,
+    Treatment,
+)
+
+PATIENTS_PER_PAGE = 25
+SESSIONS_PER_PAGE = 50
+
+
+def role_required(permission: str):
+    """Login first (anonymous users go to the login page), then the permission (else 403)."""
+
+    def decorator(view):
+        return login_required(permission_required(permission, raise_exception=True)(view))
+
+    return decorator
+
+
+def draft_only(view):
+    """Refuse changes to a signed consultation with a clear message, never a silent no-op."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except services.ConsultationSigned as signed:
+            messages.error(request, str(signed))
+            consultation_pk = (
+                kwargs.get("pk") or LesionSite.objects.get(pk=kwargs["site_pk"]).consultation_id
+            )
+            url = reverse("treatments:consultation_detail", args=[consultation_pk])
+            if request.htmx:
+                return HttpResponse(status=409, headers={"HX-Redirect": url})
+            return redirect(url)
+
+    return wrapper
+
+
+# --- Home ---------------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    context = {}
+    if request.user.has_perm("treatments.change_consultation"):
+        mine = Consultation.objects.filter(clinician=request.user).select_related("patient")
+        context["drafts"] = mine.filter(status=Consultation.Status.DRAFT)[:10]
+        context["signed"] = mine.filter(status=Consultation.Status.SIGNED).order_by("-signed_at")[
+            :10
+        ]
+    if request.user.has_perm("treatments.view_session"):
+        context["today_sessions"] = _upcoming_sessions().filter(scheduled_for=timezone.localdate())
+    return render(request, "treatments/home.html", context)
+
+
+# --- Patients -----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("treatments.view_patient")
+def patient_list(request: HttpRequest) -> HttpResponse:
+    """Search is posted, so names typed into it never appear in URLs or server logs."""
+    form = PatientSearchForm(request.POST if request.method == "POST" else None)
+    patients = Patient.objects.order_by("family_name", "given_name", "id")
+    query = ""
+    page_number = request.GET.get("page", 1)
+    if form.is_bound and form.is_valid():
+        query = form.cleaned_data["q"].strip()
+        patients = patients.search(query)
+        page_number = form.cleaned_data["page"] or 1
+    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(page_number)
+    context = {"form": form, "page": page, "query": query}
+    if request.htmx:
+        return render(request, "treatments/_patient_results.html", context)
+    return render(request, "treatments/patient_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("treatments.add_patient")
+def patient_create(request: HttpRequest) -> HttpResponse:
+    form = PatientForm(request.POST or None)
+    if form.is_valid():
+        patient = form.save()
+        messages.success(request, f"{patient.full_name} was registered.")
+        return redirect(patient)
+    return render(request, "treatments/patient_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("treatments.change_patient")
+def patient_update(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=pk)
+    form = PatientForm(request.POST or None, instance=patient)
+    if form.is_valid():
+        form.save()
+        messages.success(request, "The patient's details were saved.")
+        return redirect(patient)
+    return render(request, "treatments/patient_form.html", {"form": form, "patient": patient})
+
+
+@require_GET
+@role_required("treatments.view_patient")
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=pk)
+    consultations = (
+        patient.consultations.select_related("clinician")
+        .annotate(site_count=Count("sites"))
+        .order_by("-date", "-id")
+    )
+    sessions = _upcoming_sessions().filter(planned_treatment__plan__consultation__patient=patient)
+    return render(
+        request,
+        "treatments/patient_detail.html",
+        {"patient": patient, "consultations": consultations, "sessions": sessions},
+    )
+
+
+# --- Consultations ------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("treatments.add_consultation")
+def consultation_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_pk)
+    form = ConsultationForm(request.POST or None, initial={"date": timezone.localdate()})
+    if form.is_valid():
+        consultation = form.save(commit=False)
+        consultation.patient = patient
+        consultation.clinician = request.user
+        consultation.save()
+        return redirect(consultation)
+    return render(request, "treatments/consultation_form.html", {"form": form, "patient": patient})
+
+
+@require_GET
+@role_required("treatments.view_consultation")
+def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    consultation = _consultation_or_404(pk)
+    context = _chart_context(request, consultation)
+    context["consultation_form"] = ConsultationForm(instance=consultation)
+    return render(request, "treatments/consultation_detail.html", context)
+
+
+@require_POST
+@role_required("treatments.change_consultation")
+@draft_only
+def consultation_update(request: HttpRequest, pk: int) -> HttpResponse:
+    consultation = get_object_or_404(Consultation, pk=pk)
+    form = ConsultationForm(request.POST, instance=consultation)
+    if form.is_valid():
+        services.consultation_update(form=form)
+        if request.htmx:
+            return _chart_response(request, pk)
+        return redirect(consultation)
+    consultation = _consultation_or_404(pk)
+    context = _chart_context(request, consultation) | {"consultation_form": form}
+    return render(request, "treatments/consultation_detail.html", context, status=400)
+
+
+@require_GET
+@role_required("treatments.view_consultation")
+def consultation_recommendations(request: HttpRequest, pk: int) -> HttpResponse:
+    consultation = _consultation_or_404(pk)
+    return render(
+        request, "treatments/_recommendations.html", _chart_context(request, consultation)
+    )
+
+
+@require_POST
+@role_required("treatments.change_consultation")
+@draft_only
+def consultation_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    consultation = get_object_or_404(Consultation, pk=pk)
+    try:
+        services.consultation_sign(consultation=consultation, user=request.user)
+    except services.rules.InvalidCase:
+        messages.error(request, "Chart at least one lesion site before signing.")
+    except services.PlanNeedsReview:
+        messages.error(
+            request,
+            "The sites changed since the plan was saved: review the plan and give the reasons "
+            "it now needs before signing.",
+        )
+        return redirect("treatments:plan_edit", pk=pk)
+    else:
+        messages.success(request, "The consultation is signed. It can no longer be changed.")
+    return redirect(consultation)
+
+
+# --- Lesion sites -------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("treatments.add_lesionsite")
+@draft_only
+def site_create(request: HttpRequest, pk: int) -> HttpResponse:
+    consultation = get_object_or_404(Consultation, pk=pk)
+    services.ensure_draft(consultation)
+    # The map link says which region was chosen; anything else is ignored.
+    location, side = request.GET.get("location"), request.GET.get("side")
+    initial = {
+        "location": location if location in Location.values else "",
+        "side": side if side in Side.values else "",
+    }
+    form = LesionSiteForm(request.POST or None, consultation=consultation, initial=initial)
+    return _site_form_response(request, form, consultation)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("treatments.change_lesionsite")
+@draft_only
+def site_update(request: HttpRequest, site_pk: int) -> HttpResponse:
+    site = get_object_or_404(
+        LesionSite.objects.select_related("consultation").prefetch_related("tried"), pk=site_pk
+    )
+    services.ensure_draft(site.consultation)
+    form = LesionSiteForm(request.POST or None, instance=site, consultation=site.consultation)
+    return _site_form_response(request, form, site.consultation)
+
+
+@require_POST
+@role_required("treatments.delete_lesionsite")
+@draft_only
+def site_delete(request: HttpRequest, site_pk: int) -> HttpResponse:
+    site = get_object_or_404(LesionSite.objects.select_related("consultation"), pk=site_pk)
+    services.site_delete(site=site)
+    if request.htmx:
+        return _chart_response(request, site.consultation_id)
+    messages.success(request, f"The {str(site).lower()} site was removed.")
+    return redirect(site.consultation)
+
+
+def _site_form_response(request, form, consultation) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        services.site_save(form=form, consultation=consultation)
+        if request.htmx:
+            return _chart_response(request, consultation.pk)
+        return redirect(consultation)
+    context = {"site_form": form, "consultation": consultation}
+    if request.htmx:
+        status = 400 if form.is_bound else 200
+        # htmx swaps 4xx answers only when told to; the form keeps what was typed.
+        response = render(request, "treatments/_site_form.html", context, status=status)
+        response["HX-Reswap"] = "innerHTML"
+        return response
+    status = 400 if form.is_bound else 200
+    return render(request, "treatments/site_form_page.html", context, status=status)
+
+
+# --- Plans --------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("treatments.change_plan")
+@draft_only
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    consultation = _consultation_or_404(pk)
+    services.ensure_draft(consultation)
+    result = services.consultation_evaluate(consultation)
+    if result is None:
+        messages.error(request, "Chart at least one lesion site before planning.")
+        return redirect(consultation)
+    sites = list(consultation.sites.all())
+    formset = PlanFormSet(
+        request.POST or None,
+        initial=_plan_initial(consultation, result, sites),
+        form_kwargs={"site_choices": [(site.pk, str(site)) for site in sites]},
+        consultation=consultation,
+        result=result,
+        prefix="plan",
+    )
+    if request.method == "POST" and formset.is_valid():
+        services.plan_save(consultation=consultation, user=request.user, choices=formset.chosen())
+        messages.success(request, "The plan was saved. Sign the consultation to schedule it.")
+        return redirect(consultation)
+    treatments = {t.code: t for t in Treatment.objects.all()}
+    rows = display.plan_rows(formset, result, sites, treatments)
+    return render(
+        request,
+        "treatments/plan_form.html",
+        {"consultation": consultation, "formset": formset, "rows": rows},
+        status=400 if formset.is_bound else 200,
+    )
+
+
+def _plan_initial(consultation, result, sites) -> list[dict]:
+    treatments = {t.code: t for t in Treatment.objects.all()}
+    saved = {
+        p.treatment.code: p
+        for p in PlannedTreatment.objects.filter(plan__consultation=consultation)
+        .select_related("treatment")
+        .prefetch_related("sites")
+    }
+    first_choice = {site_result.options[0].treatment for site_result in result.sites}
+    initial = []
+    for option in result.options:
+        catalogue = treatments[option.treatment]
+        planned = saved.get(option.treatment)
+        if planned is not None:
+            initial.append({
+                "treatment": option.treatment, "include": True,
+                "sites": [site.pk for site in planned.sites.all()],
+                "sessions": planned.sessions, "interval_weeks": planned.interval_weeks,
+                "starts_on": planned.starts_on, "product_notes": planned.product_notes,
+                "override_reason": planned.override_reason,
+            })  # fmt: skip
+            continue
+        # Pre-fill from the catalogue's typical course and the advice: each site where this
+        # treatment is the first option.
+        first_at = [
+            site.pk
+            for site, site_result in zip(sites, result.sites, strict=True)
+            if site_result.options[0].treatment == option.treatment
+        ]
+        initial.append({
+            "treatment": option.treatment,
+            "include": not saved and option.treatment in first_choice
+            and option.status == "recommended",
+            "sites": first_at,
+            "sessions": catalogue.default_sessions or 1,
+            "interval_weeks": catalogue.default_interval_weeks,
+            "starts_on": timezone.localdate(),
+        })  # fmt: skip
+    return initial
+
+
+# --- Sessions -----------------------------------------------------------------------------------
+
+
+def _upcoming_sessions():
+    return (
+        Session.objects.filter(
+            done_at__isnull=True,
+            scheduled_for__gte=timezone.localdate(),
+            planned_treatment__plan__consultation__status=Consultation.Status.SIGNED,
+        )
+        .select_related(
+            "planned_treatment__treatment", "planned_treatment__plan__consultation__patient"
+        )
+        .order_by("scheduled_for", "id")
+    )
+
+
+@require_GET
+@role_required("treatments.view_session")
+def session_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(_upcoming_sessions(), SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "treatments/session_list.html", {"page": page})
+
+
+@require_POST
+@role_required("treatments.change_session")
+def session_done(request: HttpRequest, session_pk: int) -> HttpResponse:
+    session = get_object_or_404(Session, pk=session_pk)
+    services.session_mark_done(session=session, user=request.user)
+    messages.success(request, "The session was recorded as done.")
+    return redirect(request.POST.get("next") or "treatments:session_list")
+
+
+# --- Shared -------------------------------------------------------------------------------------
+
+
+def _consultation_or_404(pk: int) -> Consultation:
+    try:
+        return services.consultation_with_chart(pk)
+    except Consultation.DoesNotExist:
+        from django.http import Http404
+
+        raise Http404("No such consultation.") from None
+
+
+def _chart_context(request, consultation: Consultation) -> dict:
+    """Everything the chart shows: map, sites, and the advice (stored once signed)."""
+    sites = list(consultation.sites.all())
+    if consultation.is_signed:
+        stored = consultation.recommendations.order_by("-requested_at", "-id").first()
+        result = services.rules.CaseResult.from_dict(stored.output) if stored else None
+    else:
+        result = services.consultation_evaluate(consultation)
+    names = dict(Treatment.objects.values_list("code", "name"))
+    plan = (
+        Plan.objects.filter(consultation=consultation)
+        .prefetch_related(
+            Prefetch(
+                "treatments",
+                queryset=PlannedTreatment.objects.select_related("treatment").prefetch_related(
+                    "sites"
+                ),
+            )
+        )
+        .first()
+    )
+    can_edit = not consultation.is_signed and request.user.has_perm(
+        "treatments.change_consultation"
+    )
+    charted = {(site.location, site.side): number for number, site in enumerate(sites, start=1)}
+    return {
+        "consultation": consultation,
+        "patient": consultation.patient,
+        "sites": sites,
+        "result": result,
+        "options": display.option_rows(result.options, names) if result else [],
+        "matrix": display.site_matrix(result, sites, names) if result else [],
+        "advice": result.advice if result else (),
+        "plan": plan,
+        "can_edit": can_edit,
+        "map_regions": body_map.map_regions(
+            charted=charted,
+            url_for=lambda location, side: _site_url(consultation.pk, location, side),
+        )
+        if can_edit
+        else [],
+        "other_url": _site_url(consultation.pk, "other", "midline"),
+    }
+
+
+def _site_url(consultation_pk: int, location: str, side: str) -> str:
+    base = reverse("treatments:site_create", args=[consultation_pk])
+    return f"{base}?location={location}&side={side}"
+
+
+def _chart_response(request, pk: int) -> HttpResponse:
+    consultation = _consultation_or_404(pk)
+    response = render(request, "treatments/_chart.html", _chart_context(request, consultation))
+    return retarget(response, "#chart")
