@@ -177,7 +177,12 @@ class PatientSearchForm(forms.Form):
         required=False,
         max_length=100,
         widget=forms.TextInput(
-            attrs={"placeholder": "Name or record number", "type": "search", "autocomplete": "off"}
+            attrs={
+                "placeholder": "Name or record number",
+                "type": "search",
+                "autocomplete": "off",
+                "class": "form-control",
+            }
         ),
     )
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from treatments import roles
 from treatments.models import Consultation, LesionSite, Patient, TriedTreatment
+from treatments.services import PlanChoice, consultation_sign, plan_save
 
 # Demo-only credentials, printed by `make run` and listed in the README. Never in production.
 DEMO_USERS = (
@@ -57,6 +58,8 @@ class Command(BaseCommand):
             )
         users = self._create_users()
         created = self._create_patients(clinician=users["dermatologist"])
+        if created:
+            self._sign_a_plan(clinician=users["dermatologist"])
         self.stdout.write(f"Demo patients: {created} created, {len(DEMO_PATIENTS) - created} kept.")
         self.stdout.write("Demo users (demo only, public passwords):")
         for username, password, *_rest, role in DEMO_USERS:
@@ -76,6 +79,27 @@ class Command(BaseCommand):
             user.groups.add(Group.objects.get(name=role))
             users[username] = user
         return users
+
+    def _sign_a_plan(self, *, clinician):
+        """Kwame Mensah's forehead milium: cryotherapy today, so staff have a session to see."""
+        consultation = Consultation.objects.get(patient__medical_record_number="DEMO-0002")
+        if consultation.is_signed:
+            return
+        forehead = consultation.sites.get()
+        plan_save(
+            consultation=consultation,
+            user=clinician,
+            choices=[
+                PlanChoice(
+                    treatment="cryotherapy",
+                    site_ids=(forehead.pk,),
+                    sessions=1,
+                    interval_weeks=None,
+                    starts_on=timezone.localdate(),
+                )
+            ],
+        )
+        consultation_sign(consultation=consultation, user=clinician)
 
     def _create_patients(self, *, clinician):
         today = timezone.localdate()
