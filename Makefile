@@ -30,6 +30,7 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -c pyproject.toml -r treatments milia_clinic
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
@@ -43,3 +44,10 @@ bench-rules: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis
+
+# The performance benchmark on PostgreSQL (README "Performance"); BENCH_SIZE=small is quick.
+BENCH_SIZE ?= full
+.PHONY: bench
+bench: $(VENV)/.installed
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/run_bench.py --size $(BENCH_SIZE)

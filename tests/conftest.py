@@ -6,13 +6,15 @@ from treatments import roles
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _plain_static_storage():
-    # The production storage needs `collectstatic` to have run; tests serve from the finders.
+def _test_settings():
     with override_settings(
+        # The production storage needs `collectstatic` to have run; tests serve from the finders.
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
+        },
+        # A deliberately slow password hash is pointless in tests and costs seconds per user.
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
     ):
         yield
 

@@ -363,6 +363,8 @@ def _consultation_with_sites(dermatologist, count):
 
 
 def _queries(client, url, method="get", data=None):
+    # Warm up: the first request of a session also records when it started.
+    getattr(client, method)(url, data or {})
     with CaptureQueriesContext(connection) as captured:
         response = getattr(client, method)(url, data or {})
     assert response.status_code == 200
@@ -390,11 +392,12 @@ def test_signed_consultation_page_queries_do_not_grow_with_sites(
 def test_patient_list_queries_do_not_grow_with_patients(dermatologist_client):
     make_patient()
     one = _queries(dermatologist_client, "/patients/")
+    search_one = _queries(dermatologist_client, "/patients/", "post", {"q": "ada"})
     for _ in range(49):
         make_patient()
     fifty = _queries(dermatologist_client, "/patients/")
-    assert one == fifty
-    assert _queries(dermatologist_client, "/patients/", "post", {"q": "ada"}) == fifty
+    search_fifty = _queries(dermatologist_client, "/patients/", "post", {"q": "ada"})
+    assert (one, search_one) == (fifty, search_fifty)
 
 
 def test_plan_page_queries_do_not_grow_with_sites(dermatologist_client, dermatologist):

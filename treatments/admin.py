@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from treatments.models import (
+    AuditEvent,
     Consultation,
     Handout,
     LesionSite,
@@ -45,6 +46,17 @@ class ConsultationAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     inlines = [LesionSiteInline]
 
+    def has_change_permission(self, request, obj=None):
+        # A signed consultation is read-only by every path, the admin included.
+        if obj is not None and obj.is_signed:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_signed:
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 class TriedTreatmentInline(admin.TabularInline):
     model = TriedTreatment
@@ -59,6 +71,16 @@ class LesionSiteAdmin(admin.ModelAdmin):
     list_select_related = ["consultation__patient"]
     raw_id_fields = ["consultation"]
     inlines = [TriedTreatmentInline]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.consultation.is_signed:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.consultation.is_signed:
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(Treatment)
@@ -154,3 +176,37 @@ class SessionAdmin(admin.ModelAdmin):
     list_select_related = ["planned_treatment__treatment", "planned_treatment__plan"]
     raw_id_fields = ["planned_treatment", "done_by"]
     date_hierarchy = "scheduled_for"
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail, read-only: nobody adds, changes or deletes an event, not even here."""
+
+    list_display = ["id", "at", "actor_username", "remote_addr", "action", "patient_id", "summary"]
+    list_filter = ["action", "at"]
+    search_fields = ["actor_username", "=patient_id"]
+    date_hierarchy = "at"
+    ordering = ["-id"]
+    readonly_fields = [
+        "at",
+        "actor",
+        "actor_username",
+        "remote_addr",
+        "action",
+        "patient_id",
+        "object_type",
+        "object_id",
+        "summary",
+        "detail",
+        "prev_hash",
+        "hash",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

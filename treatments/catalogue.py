@@ -61,6 +61,8 @@ TREATMENT_CATALOGUE = (
         ),
         "patient_do": (
             "Go back to your normal day. You do not need to rest.",
+            "Put on sunscreen every day while the spots heal.",
+            "If the skin feels dry, use a mild moisturiser.",
             "If new bumps come up, book a visit with us.",
         ),
         "patient_dont": (
@@ -112,6 +114,7 @@ TREATMENT_CATALOGUE = (
         ),
         "patient_do": (
             "Put on a high-SPF sunscreen every day.",
+            "Use a mild moisturiser if your skin feels tight or flakes.",
             "Come to each visit in your series. The bumps clear a little at a time.",
         ),
         "patient_dont": (
@@ -222,6 +225,8 @@ TREATMENT_CATALOGUE = (
         "patient_do": (
             "Let the scab fall off on its own. This takes about a week.",
             "Leave the spot alone while it heals.",
+            "Keep the spot out of the sun, or cover it, until it heals.",
+            "When the scab is off, use a mild moisturiser on the new skin.",
         ),
         "patient_dont": (
             "Do not pick at the scab or the blister. Picking can leave a scar.",
@@ -268,6 +273,7 @@ TREATMENT_CATALOGUE = (
         "patient_do": (
             "Keep the treated skin out of the sun.",
             "Let the crusts fall off on their own.",
+            "When the crusts are off, use a mild moisturiser on the new skin.",
         ),
         "patient_dont": (
             "Do not pick at the crusts.",

@@ -31,6 +31,16 @@ class ConsultationSigned(Exception):
     """A signed consultation is read-only: nothing about it may change."""
 
 
+class StaleConsultation(Exception):
+    """Someone else changed the consultation after this page was opened: refuse, never overwrite."""
+
+    def __init__(self):
+        super().__init__(
+            "Another clinician changed this consultation after you opened it, so your change was "
+            "not saved. Reload the page to see the current chart, then make your change again."
+        )
+
+
 class PlanNeedsReview(Exception):
     """The plan no longer matches the advice (the sites changed) and needs reasons."""
 
@@ -135,10 +145,13 @@ def ensure_draft(consultation: Consultation) -> None:
         raise ConsultationSigned("This consultation is signed and can no longer be changed.")
 
 
-def _locked_draft(pk: int) -> Consultation:
-    """The consultation row, locked until the transaction ends; refused when signed."""
+def _locked_draft(pk: int, version: int | None) -> Consultation:
+    """The consultation row, locked until the transaction ends; refused when signed, or when
+    ``version`` (the version the user's page showed) is no longer the current one."""
     consultation = Consultation.objects.select_for_update().get(pk=pk)
     ensure_draft(consultation)
+    if version is not None and version != consultation.version:
+        raise StaleConsultation()
     return consultation
 
 
@@ -147,33 +160,32 @@ def _bump_version(consultation: Consultation) -> None:
 
 
 @transaction.atomic
-def consultation_update(*, form) -> Consultation:
+def consultation_update(*, form, version: int | None) -> Consultation:
     """Save the consultation's own fields from a valid ConsultationForm."""
-    _locked_draft(form.instance.pk)
+    _locked_draft(form.instance.pk, version)
     consultation = form.save()
     _bump_version(consultation)
     return consultation
 
 
 @transaction.atomic
-def site_save(*, form, consultation: Consultation) -> LesionSite:
+def site_save(*, form, consultation: Consultation, version: int | None) -> LesionSite:
     """Save a lesion site from a valid LesionSiteForm with its tried treatments, all or nothing."""
-    _locked_draft(consultation.pk)
+    _locked_draft(consultation.pk, version)
     site = form.save(commit=False)
     site.consultation = consultation
     site.save()
     site.tried.all().delete()
-    TriedTreatment.objects.bulk_create(
-        TriedTreatment(site=site, treatment=code, worked=worked)
-        for code, worked in form.tried_treatments()
-    )
+    # One save each (five at most), not bulk_create, which sends no signal: each is audited.
+    for code, worked in form.tried_treatments():
+        TriedTreatment.objects.create(site=site, treatment=code, worked=worked)
     _bump_version(consultation)
     return site
 
 
 @transaction.atomic
-def site_delete(*, site: LesionSite) -> None:
-    _locked_draft(site.consultation_id)
+def site_delete(*, site: LesionSite, version: int | None) -> None:
+    _locked_draft(site.consultation_id, version)
     site.delete()
     _bump_version(site.consultation)
 
@@ -204,9 +216,11 @@ def plan_reason_requirements(
 
 
 @transaction.atomic
-def plan_save(*, consultation: Consultation, user, choices: list[PlanChoice]) -> Plan:
-    """Replace the consultation's plan with these choices (validated by PlanForm)."""
-    _locked_draft(consultation.pk)
+def plan_save(
+    *, consultation: Consultation, user, choices: list[PlanChoice], version: int | None
+) -> Plan:
+    """Replace the consultation's plan with these choices (validated by PlanFormSet)."""
+    _locked_draft(consultation.pk, version)
     plan, _ = Plan.objects.get_or_create(consultation=consultation, defaults={"created_by": user})
     plan.treatments.all().delete()
     treatments = Treatment.objects.in_bulk(field_name="code")
@@ -235,13 +249,15 @@ def session_dates(starts_on: date | None, sessions: int, interval_weeks: int | N
 
 
 @transaction.atomic
-def consultation_sign(*, consultation: Consultation, user) -> Recommendation:
+def consultation_sign(
+    *, consultation: Consultation, user, version: int | None = None
+) -> Recommendation:
     """Sign: store the advice as it stands, schedule the plan's sessions, make it read-only.
 
     Raises ``rules.InvalidCase`` when nothing is charted, and ``PlanNeedsReview`` when the plan
     departs from the current advice without the reasons that requires.
     """
-    _locked_draft(consultation.pk)
+    _locked_draft(consultation.pk, version)
     consultation = consultation_with_chart(consultation.pk)
     facts = consultation_facts(consultation)
     result = rules.evaluate(rules.CaseFacts.from_dict(facts), rules_thresholds())
@@ -269,17 +285,17 @@ def consultation_sign(*, consultation: Consultation, user) -> Recommendation:
         }
         if missing:
             raise PlanNeedsReview(missing)
-        Session.objects.bulk_create(
-            Session(planned_treatment=p, number=number, scheduled_for=day)
-            for p in planned_treatments
-            for number, day in enumerate(
-                session_dates(p.starts_on, p.sessions, p.interval_weeks), start=1
-            )
-        )
+        # One save each, not bulk_create (which sends no signal): each session is audited.
+        for p in planned_treatments:
+            dates = session_dates(p.starts_on, p.sessions, p.interval_weeks)
+            for number, day in enumerate(dates, start=1):
+                Session.objects.create(planned_treatment=p, number=number, scheduled_for=day)
     recommendation = _store_recommendation(consultation, facts, result, user)
-    Consultation.objects.filter(pk=consultation.pk).update(
-        status=Consultation.Status.SIGNED, signed_at=timezone.now(), version=F("version") + 1
-    )
+    # A save, not QuerySet.update (which sends no signal), so that the signing is audited.
+    consultation.status = Consultation.Status.SIGNED
+    consultation.signed_at = timezone.now()
+    consultation.save(update_fields=["status", "signed_at"])
+    _bump_version(consultation)
     return recommendation
 
 

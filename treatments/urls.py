@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treatments import api, views
+from treatments import api, audit_views, printing, views
 
 app_name = "treatments"
 
@@ -29,5 +29,23 @@ urlpatterns = [
     path("sites/<int:site_pk>/delete/", views.site_delete, name="site_delete"),
     path("sessions/", views.session_list, name="session_list"),
     path("sessions/<int:session_pk>/done/", views.session_done, name="session_done"),
+    path("session/keepalive/", views.session_keepalive, name="session_keepalive"),
+    path("today/", printing.today, name="today"),
+    path("today/sheets.pdf", printing.today_pdf, name="today_pdf"),
+    path(
+        "planned/<int:planned_pk>/aftercare/",
+        printing.aftercare_sheet,
+        name="aftercare_sheet",
+    ),
+    path(
+        "planned/<int:planned_pk>/aftercare.pdf",
+        printing.aftercare_pdf,
+        name="aftercare_pdf",
+    ),
+    path("handouts/<slug:slug>/", printing.handout, name="handout"),
+    path("handouts/<slug:slug>.pdf", printing.handout_pdf, name="handout_pdf"),
     path("api/v1/recommendations", api.recommendations, name="api_recommendations"),
+    path("audit/", audit_views.audit_report, name="audit_report"),
+    path("audit/export.csv", audit_views.audit_export_csv, name="audit_export"),
+    path("audit/verify/", audit_views.audit_verify_view, name="audit_verify"),
 ]

@@ -5,6 +5,7 @@ friendly 403). Partial templates (``_*.html``) answer htmx requests; without Jav
 still posts and redirects.
 """
 
+import time
 from functools import wraps
 
 from django.contrib import messages
@@ -16,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import retarget
+from django_htmx.http import reswap, retarget
 
 from treatments import body_map, display, services
 from treatments.forms import (
@@ -51,21 +52,36 @@ def role_required(permission: str):
     return decorator
 
 
+def _posted_version(request) -> int | None:
+    """The consultation version the user's page showed (forms post it as ``version``)."""
+    try:
+        return int(request.POST["version"])
+    except (KeyError, ValueError):
+        return None
+
+
 def draft_only(view):
-    """Refuse changes to a signed consultation with a clear message, never a silent no-op."""
+    """Refuse changes to a signed consultation, or made from a stale page, with a clear message;
+    never a silent no-op or a silent overwrite."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
-        except services.ConsultationSigned as signed:
-            messages.error(request, str(signed))
+        except (services.ConsultationSigned, services.StaleConsultation) as refused:
             consultation_pk = (
                 kwargs.get("pk") or LesionSite.objects.get(pk=kwargs["site_pk"]).consultation_id
             )
             url = reverse("treatments:consultation_detail", args=[consultation_pk])
             if request.htmx:
-                return HttpResponse(status=409, headers={"HX-Redirect": url})
+                response = render(
+                    request,
+                    "treatments/_refused.html",
+                    {"message": str(refused), "reload_url": url},
+                    status=409,
+                )
+                return reswap(retarget(response, "#site-form"), "innerHTML")
+            messages.error(request, str(refused))
             return redirect(url)
 
     return wrapper
@@ -172,9 +188,9 @@ def consultation_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
 @role_required("treatments.view_consultation")
 def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     consultation = _consultation_or_404(pk)
-    context = _chart_context(request, consultation)
-    context["consultation_form"] = ConsultationForm(instance=consultation)
-    return render(request, "treatments/consultation_detail.html", context)
+    return render(
+        request, "treatments/consultation_detail.html", _chart_context(request, consultation)
+    )
 
 
 @require_POST
@@ -184,12 +200,14 @@ def consultation_update(request: HttpRequest, pk: int) -> HttpResponse:
     consultation = get_object_or_404(Consultation, pk=pk)
     form = ConsultationForm(request.POST, instance=consultation)
     if form.is_valid():
-        services.consultation_update(form=form)
+        services.consultation_update(form=form, version=_posted_version(request))
         if request.htmx:
             return _chart_response(request, pk)
         return redirect(consultation)
     consultation = _consultation_or_404(pk)
     context = _chart_context(request, consultation) | {"consultation_form": form}
+    if request.htmx:
+        return render(request, "treatments/_chart.html", context, status=400)
     return render(request, "treatments/consultation_detail.html", context, status=400)
 
 
@@ -208,7 +226,9 @@ def consultation_recommendations(request: HttpRequest, pk: int) -> HttpResponse:
 def consultation_sign(request: HttpRequest, pk: int) -> HttpResponse:
     consultation = get_object_or_404(Consultation, pk=pk)
     try:
-        services.consultation_sign(consultation=consultation, user=request.user)
+        services.consultation_sign(
+            consultation=consultation, user=request.user, version=_posted_version(request)
+        )
     except services.rules.InvalidCase:
         messages.error(request, "Chart at least one lesion site before signing.")
     except services.PlanNeedsReview:
@@ -259,7 +279,7 @@ def site_update(request: HttpRequest, site_pk: int) -> HttpResponse:
 @draft_only
 def site_delete(request: HttpRequest, site_pk: int) -> HttpResponse:
     site = get_object_or_404(LesionSite.objects.select_related("consultation"), pk=site_pk)
-    services.site_delete(site=site)
+    services.site_delete(site=site, version=_posted_version(request))
     if request.htmx:
         return _chart_response(request, site.consultation_id)
     messages.success(request, f"The {str(site).lower()} site was removed.")
@@ -267,12 +287,22 @@ def site_delete(request: HttpRequest, site_pk: int) -> HttpResponse:
 
 
 def _site_form_response(request, form, consultation) -> HttpResponse:
+    context = {"site_form": form, "consultation": consultation}
     if request.method == "POST" and form.is_valid():
-        services.site_save(form=form, consultation=consultation)
+        try:
+            services.site_save(
+                form=form, consultation=consultation, version=_posted_version(request)
+            )
+        except services.StaleConsultation as stale:
+            if not request.htmx:
+                raise
+            # Keep what the clinician typed, say why it was not saved, offer a reload.
+            context["refused"] = str(stale)
+            response = render(request, "treatments/_site_form.html", context, status=409)
+            return reswap(response, "innerHTML")
         if request.htmx:
             return _chart_response(request, consultation.pk)
         return redirect(consultation)
-    context = {"site_form": form, "consultation": consultation}
     if request.htmx:
         status = 400 if form.is_bound else 200
         # htmx swaps 4xx answers only when told to; the form keeps what was typed.
@@ -306,7 +336,12 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
         prefix="plan",
     )
     if request.method == "POST" and formset.is_valid():
-        services.plan_save(consultation=consultation, user=request.user, choices=formset.chosen())
+        services.plan_save(
+            consultation=consultation,
+            user=request.user,
+            choices=formset.chosen(),
+            version=_posted_version(request),
+        )
         messages.success(request, "The plan was saved. Sign the consultation to schedule it.")
         return redirect(consultation)
     treatments = {t.code: t for t in Treatment.objects.all()}
@@ -393,6 +428,14 @@ def session_done(request: HttpRequest, session_pk: int) -> HttpResponse:
     return redirect(request.POST.get("next") or "treatments:session_list")
 
 
+@require_POST
+@login_required
+def session_keepalive(request: HttpRequest) -> HttpResponse:
+    """The "stay logged in" button of the idle warning: counts as activity."""
+    request.session["last_seen"] = int(time.time())
+    return HttpResponse(status=204)
+
+
 # --- Shared -------------------------------------------------------------------------------------
 
 
@@ -440,6 +483,7 @@ def _chart_context(request, consultation: Consultation) -> dict:
         "advice": result.advice if result else (),
         "plan": plan,
         "can_edit": can_edit,
+        "consultation_form": ConsultationForm(instance=consultation) if can_edit else None,
         "map_regions": body_map.map_regions(
             charted=charted,
             url_for=lambda location, side: _site_url(consultation.pk, location, side),

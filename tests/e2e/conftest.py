@@ -1,6 +1,6 @@
 """Browser tests: Playwright driving the system Chromium against a live test server.
 
-CI (.ci/run) installs Debian's chromium and sets MILIA_REQUIRE_BROWSER=1, so there a missing
+CI (.ci/run) installs Debian's chromium and sets MILIA_REQUIRE_SYSTEM_PACKAGES=1, so there a missing
 browser fails the run instead of skipping. On a failure the test keeps a screenshot in
 test-artifacts/.
 """
@@ -37,8 +37,8 @@ PASSWORD = "a-long-e2e-password"
 def browser():
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
-        if os.environ.get("MILIA_REQUIRE_BROWSER"):
-            pytest.fail("Chromium is required (MILIA_REQUIRE_BROWSER) but is not installed")
+        if os.environ.get("MILIA_REQUIRE_SYSTEM_PACKAGES"):
+            pytest.fail("Chromium is required (MILIA_REQUIRE_SYSTEM_PACKAGES) but is not installed")
         pytest.skip("the browser tests need Debian's chromium (CI installs it)")
     from playwright.sync_api import sync_playwright
 

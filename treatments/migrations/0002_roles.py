@@ -22,10 +22,22 @@ def create_roles(apps, schema_editor):
         permissions = []
         for code in codes:
             app_label, codename = code.split(".")
+            if not _model_exists(apps, app_label, codename):
+                # A model that a later migration creates, and grants the permission of.
+                continue
             permissions.append(
                 Permission.objects.get(content_type__app_label=app_label, codename=codename)
             )
         group.permissions.set(permissions)
+
+
+def _model_exists(apps, app_label, codename) -> bool:
+    """Whether the model of a default permission (``view_auditevent``) exists at this point."""
+    try:
+        apps.get_model(app_label, codename.split("_", 1)[1])
+    except LookupError:
+        return False
+    return True
 
 
 def remove_roles(apps, schema_editor):

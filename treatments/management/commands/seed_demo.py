@@ -98,6 +98,7 @@ class Command(BaseCommand):
                     starts_on=timezone.localdate(),
                 )
             ],
+            version=None,
         )
         consultation_sign(consultation=consultation, user=clinician)
 

@@ -1,0 +1,196 @@
+"""Every URL of the app, for every role, against the status it must answer.
+
+The list of URLs comes from the URLconf itself, so a new URL without an expected row here fails
+the suite instead of going unchecked.
+"""
+
+import json
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.test import RequestFactory
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from tests.factories import make_consultation, make_patient, make_site, make_user
+from treatments import roles
+from treatments.models import Plan, PlannedTreatment, Session, Treatment
+
+ROLES = ("anonymous", "staff", "dermatologist", "admin")
+
+CASE = {"patient": {"age_years": 30}, "sites": [{"location": "cheek", "count": 1}]}
+
+# url name: (method, what to post, {role: expected status}); statuses in ROLES order.
+PAGE = (302, 200, 200, 200)  # any signed-in role may read
+CHART = (302, 403, 200, 403)  # clinical writes: dermatologists only
+ADMIN_ONLY = (302, 403, 403, 200)
+EXPECTED = {
+    "login": ("get", None, (200, 200, 200, 200)),
+    "logout": ("post", None, (302, 302, 302, 302)),
+    "password_change": ("get", None, PAGE),
+    "password_change_done": ("get", None, PAGE),
+    "treatments:home": ("get", None, PAGE),
+    "treatments:patient_list": ("get", None, PAGE),
+    "treatments:patient_create": ("get", None, CHART),
+    "treatments:patient_detail": ("get", None, PAGE),
+    "treatments:patient_update": ("get", None, CHART),
+    "treatments:consultation_create": ("get", None, CHART),
+    "treatments:consultation_detail": ("get", None, PAGE),
+    "treatments:consultation_update": (
+        "post",
+        {"date": "2026-11-26", "milia_type": "primary"},
+        (302, 403, 302, 403),
+    ),
+    "treatments:consultation_recommendations": ("get", None, PAGE),
+    "treatments:site_create": ("get", None, CHART),
+    "treatments:site_update": ("get", None, CHART),
+    "treatments:site_delete": ("post", None, (302, 403, 302, 403)),
+    "treatments:plan_edit": ("get", None, CHART),
+    "treatments:consultation_sign": ("post", None, (302, 403, 302, 403)),
+    "treatments:session_list": ("get", None, PAGE),
+    "treatments:session_done": ("post", None, (302, 302, 302, 403)),
+    "treatments:session_keepalive": ("post", None, (302, 204, 204, 204)),
+    "treatments:today": ("get", None, PAGE),
+    "treatments:today_pdf": ("get", None, PAGE),
+    "treatments:aftercare_sheet": ("get", None, PAGE),
+    "treatments:aftercare_pdf": ("get", None, PAGE),
+    "treatments:handout": ("get", None, PAGE),
+    "treatments:handout_pdf": ("get", None, PAGE),
+    "treatments:api_recommendations": ("json", CASE, (401, 200, 200, 200)),
+    "treatments:audit_report": ("get", None, ADMIN_ONLY),
+    "treatments:audit_export": ("get", None, ADMIN_ONLY),
+    "treatments:audit_verify": ("get", None, ADMIN_ONLY),
+}
+
+
+def _named_urls(resolver=None, namespace=""):
+    """Every named URL pattern of the project outside the Django admin."""
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.app_name == "admin":
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _named_urls(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}"
+
+
+def test_access_matrix_covers_every_url_of_the_urlconf():
+    assert sorted(set(_named_urls())) == sorted(EXPECTED)
+
+
+@pytest.fixture
+def records(db):
+    """One of everything, so every URL has a real record to point at."""
+    dermatologist = make_user("matrix.derm", roles.DERMATOLOGIST)
+    patient = make_patient()
+    draft = make_consultation(patient=patient, clinician=dermatologist)
+    site = make_site(draft, location="cheek", side="left")
+    signed = make_consultation(
+        patient=patient, clinician=dermatologist, status="signed", signed_at=timezone.now()
+    )
+    signed_site = make_site(signed, location="chin", side="midline")
+    plan = Plan.objects.create(consultation=signed, created_by=dermatologist)
+    planned = PlannedTreatment.objects.create(
+        plan=plan, treatment=Treatment.objects.get(code="extraction"), sessions=1
+    )
+    planned.sites.set([signed_site])
+    session = Session.objects.create(
+        planned_treatment=planned, number=1, scheduled_for=timezone.localdate()
+    )
+    return {
+        "patient": patient,
+        "draft": draft,
+        "site": site,
+        "planned": planned,
+        "session": session,
+    }
+
+
+def _url(name, records):
+    args_by_name = {
+        "treatments:patient_detail": [records["patient"].pk],
+        "treatments:patient_update": [records["patient"].pk],
+        "treatments:consultation_create": [records["patient"].pk],
+        "treatments:consultation_detail": [records["draft"].pk],
+        "treatments:consultation_update": [records["draft"].pk],
+        "treatments:consultation_recommendations": [records["draft"].pk],
+        "treatments:site_create": [records["draft"].pk],
+        "treatments:plan_edit": [records["draft"].pk],
+        "treatments:consultation_sign": [records["draft"].pk],
+        "treatments:site_update": [records["site"].pk],
+        "treatments:site_delete": [records["site"].pk],
+        "treatments:session_done": [records["session"].pk],
+        "treatments:aftercare_sheet": [records["planned"].pk],
+        "treatments:aftercare_pdf": [records["planned"].pk],
+        "treatments:handout": ["why-not-at-home"],
+        "treatments:handout_pdf": ["why-not-at-home"],
+    }
+    return reverse(name, args=args_by_name.get(name, []))
+
+
+def _client_for(role, client):
+    if role == "anonymous":
+        return client
+    group = {
+        "staff": roles.CLINIC_STAFF,
+        "dermatologist": roles.DERMATOLOGIST,
+        "admin": roles.CLINIC_ADMIN,
+    }[role]
+    client.force_login(make_user(f"matrix.{role}", group, is_staff=role == "admin"))
+    return client
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_access_matrix_each_url_answers_each_role_as_expected(client, records, name, role):
+    method, data, statuses = EXPECTED[name]
+    browser = _client_for(role, client)
+    url = _url(name, records)
+
+    if method == "json":
+        response = browser.post(url, json.dumps(data), content_type="application/json")
+    else:
+        response = getattr(browser, method)(url, data or {})
+
+    assert response.status_code == statuses[ROLES.index(role)]
+    if response.status_code == 302 and role == "anonymous" and name != "logout":
+        assert response["Location"].startswith(reverse("login"))
+
+
+def _admin_urls():
+    for model in admin.site._registry:
+        info = (model._meta.app_label, model._meta.model_name)
+        yield model, "changelist", reverse("admin:{}_{}_changelist".format(*info))
+        yield model, "add", reverse("admin:{}_{}_add".format(*info))
+
+
+def _admin_allows(user, model, view) -> bool:
+    request = RequestFactory().get("/")
+    request.user = user
+    model_admin = admin.site._registry[model]
+    if view == "changelist":
+        return model_admin.has_view_or_change_permission(request)
+    return model_admin.has_add_permission(request)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix_admin_site_only_for_the_clinic_admin(client, db, role):
+    browser = _client_for(role, client)
+    admin_user = get_user_model().objects.filter(username="matrix.admin").first()
+    found, expected = {}, {}
+    for model, view, url in _admin_urls():
+        key = f"{model._meta.label}:{view}"
+        found[key] = browser.get(url).status_code
+        if role == "admin":
+            expected[key] = 200 if _admin_allows(admin_user, model, view) else 403
+        else:
+            expected[key] = 302  # to the admin's own login page
+    assert found == expected
+    if role == "admin":
+        # The clinic admin reaches users and the catalogue, never adds clinical records.
+        assert found["auth.User:add"] == 200
+        assert found["treatments.Treatment:changelist"] == 200
+        assert found["treatments.Patient:add"] == 403

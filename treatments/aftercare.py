@@ -1,0 +1,209 @@
+"""What an aftercare sheet and a patient handout say, resolved from the record and the catalogue.
+
+Plain functions that return frozen dataclasses holding every text the page prints, so the
+templates (the browser's print view and the PDF share them) only print values. The patient texts
+come from the ``Treatment`` and ``Handout`` rows that the clinic edits in the admin.
+
+Queries: ``sheet_queryset()`` and ``sessions_on()`` fetch what a sheet needs up front, so one
+sheet, and a batch of any number of sheets, cost a fixed number of queries.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from django.utils import dateformat, timezone
+
+from treatments.models import Consultation, Handout, PlannedTreatment, Session
+
+WHY_NOT_AT_HOME = "why-not-at-home"
+DATE_FORMAT = "l j F Y"  # Thursday 12 March 2026
+NO_FURTHER_SESSION = "No further session is planned."
+NEXT_SESSION_NOT_BOOKED = "Not booked yet. Please call us to book it."
+
+
+@dataclass(frozen=True)
+class AftercareSheet:
+    """One page of aftercare for a planned treatment, as printed for one of its sessions."""
+
+    clinic_name: str
+    clinic_phone: str
+    patient_name: str
+    record_number: str
+    date: str
+    treatment_code: str
+    treatment_name: str
+    sites: str
+    session_text: str
+    next_session: str
+    what_was_done: str
+    what_to_expect: str
+    do: tuple[str, ...]
+    dont: tuple[str, ...]
+    call_us: tuple[str, ...]
+    is_handout = False
+
+    @property
+    def patient_text(self) -> str:
+        """Everything on the sheet that the patient reads, as prose (for the reading grade)."""
+        return "\n".join(
+            (self.what_was_done, self.what_to_expect, *self.do, *self.dont, *self.call_us)
+        )
+
+
+@dataclass(frozen=True)
+class HandoutSheet:
+    clinic_name: str
+    clinic_phone: str
+    title: str
+    paragraphs: tuple[str, ...]
+    is_handout = True
+
+
+def sheet_queryset() -> QuerySet[PlannedTreatment]:
+    """Planned treatments of signed consultations, with all a sheet needs, in three queries."""
+    return (
+        PlannedTreatment.objects.filter(plan__consultation__status=Consultation.Status.SIGNED)
+        .select_related("treatment", "plan__consultation__patient")
+        .prefetch_related(
+            "sites", Prefetch("treatment_sessions", queryset=Session.objects.order_by("number"))
+        )
+    )
+
+
+def sessions_on(day: date) -> QuerySet[Session]:
+    """The sessions of signed plans scheduled on a day, done or not, with all their sheets need.
+
+    Ordered by patient, then treatment, so staff find a patient at a glance; three queries
+    whatever the number of sessions.
+    """
+    return (
+        Session.objects.filter(
+            scheduled_for=day,
+            planned_treatment__plan__consultation__status=Consultation.Status.SIGNED,
+        )
+        .select_related(
+            "planned_treatment__treatment", "planned_treatment__plan__consultation__patient"
+        )
+        .prefetch_related(
+            "planned_treatment__sites",
+            Prefetch(
+                "planned_treatment__treatment_sessions",
+                queryset=Session.objects.order_by("number"),
+            ),
+        )
+        .order_by(
+            "planned_treatment__plan__consultation__patient__family_name",
+            "planned_treatment__plan__consultation__patient__given_name",
+            "planned_treatment__plan__consultation__patient__id",
+            "planned_treatment__treatment__display_order",
+            "id",
+        )
+    )
+
+
+def session_of(planned: PlannedTreatment, session_pk: int | None) -> Session | None:
+    """The session a sheet is printed for.
+
+    ``session_pk`` given: that session, or ``Session.DoesNotExist`` when it is not one of this
+    planned treatment's. Otherwise the first session not yet done, or the last one when all are.
+    """
+    sessions = _in_order(planned)
+    if session_pk is not None:
+        for session in sessions:
+            if session.pk == session_pk:
+                return session
+        raise Session.DoesNotExist(f"Session {session_pk} is not part of this treatment.")
+    pending = [session for session in sessions if not session.is_done]
+    if pending:
+        return pending[0]
+    return sessions[-1] if sessions else None
+
+
+def sheet_for(planned: PlannedTreatment, session: Session | None = None) -> AftercareSheet:
+    """The aftercare sheet of a planned treatment (from ``sheet_queryset()``) for one session."""
+    treatment = planned.treatment
+    patient = planned.plan.consultation.patient
+    sessions = _in_order(planned)
+    if session is None:
+        day = timezone.localdate()
+        session_text = ""
+        later = []
+    else:
+        day = session.scheduled_for or timezone.localdate()
+        session_text = f"Session {session.number} of {planned.sessions}"
+        later = [s for s in sessions if s.number > session.number and not s.is_done]
+    return AftercareSheet(
+        clinic_name=settings.CLINIC_NAME,
+        clinic_phone=settings.CLINIC_PHONE,
+        patient_name=patient.full_name,
+        record_number=patient.medical_record_number,
+        date=long_date(day),
+        treatment_code=treatment.code,
+        treatment_name=treatment.patient_name,
+        sites=sites_in_words(planned.sites.all()),
+        session_text=session_text,
+        next_session=_next_session_text(later),
+        what_was_done=treatment.patient_what_was_done.strip(),
+        what_to_expect=treatment.patient_what_to_expect.strip(),
+        do=lines(treatment.patient_do),
+        dont=lines(treatment.patient_dont),
+        call_us=lines(treatment.patient_call_us),
+    )
+
+
+def sheets_for_sessions(sessions) -> list[AftercareSheet]:
+    """One sheet per session, in order; the sessions come from ``sessions_on()``."""
+    return [sheet_for(session.planned_treatment, session) for session in sessions]
+
+
+def handout_sheet(handout: Handout) -> HandoutSheet:
+    return HandoutSheet(
+        clinic_name=settings.CLINIC_NAME,
+        clinic_phone=settings.CLINIC_PHONE,
+        title=handout.title.strip(),
+        paragraphs=paragraphs(handout.body),
+    )
+
+
+def with_handout(sheets: list[AftercareSheet], handout: HandoutSheet | None) -> list:
+    """The pages to print: each sheet, followed by the handout when one is given."""
+    if handout is None:
+        return list(sheets)
+    return [page for sheet in sheets for page in (sheet, handout)]
+
+
+def sites_in_words(sites) -> str:
+    """The sites as a patient reads them: "left eyelid and forehead"."""
+    names = [str(site).lower() for site in sites]
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def lines(text: str) -> tuple[str, ...]:
+    """The points of a one-point-per-line admin text, blank lines dropped."""
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def paragraphs(text: str) -> tuple[str, ...]:
+    """The paragraphs of a text whose paragraphs are separated by a blank line."""
+    blocks = text.replace("\r\n", "\n").split("\n\n")
+    return tuple(" ".join(lines(block)) for block in blocks if block.strip())
+
+
+def _in_order(planned: PlannedTreatment) -> list[Session]:
+    return sorted(planned.treatment_sessions.all(), key=lambda session: session.number)
+
+
+def long_date(day: date) -> str:
+    return dateformat.format(day, DATE_FORMAT)
+
+
+def _next_session_text(later: list[Session]) -> str:
+    if not later:
+        return NO_FURTHER_SESSION
+    if later[0].scheduled_for is None:
+        return NEXT_SESSION_NOT_BOOKED
+    return long_date(later[0].scheduled_for)

@@ -1,0 +1,601 @@
+"""The audit trail (issue 6): who did what to which patient, when, and from where.
+
+It answers ONC 170.315(d)(2) (auditable events), (d)(3) (audit reports, in ``audit_views``) and
+HIPAA 164.312(b) (audit controls). Three sources feed one append-only, hash-chained table,
+``AuditEvent``, through one function, ``audit_record``:
+
+- Changes: django-auditlog computes the field-level before and after of every save and delete of
+  the models registered below, and of their many-to-many fields (a user's groups are their
+  roles). Each of its log entries is mirrored into the chain with the patient it concerns; a
+  change of a user's groups, permissions or active/staff/superuser flags is a ``role_change``.
+- Logins, failed logins (the name tried, never the password) and logouts: Django's auth signals.
+- Access: ``AuditAccessMiddleware`` records, after a successful response, the pages that show,
+  search, print or download patient data, looked up by URL name in ``ACCESS_EVENTS``.
+
+An event is written in the same transaction as the change it records, so a change that is rolled
+back leaves no event, and an event that cannot be written fails the request rather than letting
+it go unrecorded. ``audit_verify`` walks the chain and names the first row that does not hold.
+"""
+
+import hashlib
+import ipaddress
+import json
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC
+
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
+from auditlog.signals import post_log
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import connections, router, transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from treatments.models import (
+    AuditEvent,
+    Consultation,
+    Handout,
+    LesionSite,
+    Patient,
+    Plan,
+    PlannedTreatment,
+    Recommendation,
+    Session,
+    Treatment,
+    TriedTreatment,
+)
+
+Action = AuditEvent.Action
+User = get_user_model()
+
+# Any constant will do, as long as nothing else in the database takes the same advisory lock.
+AUDIT_LOCK_KEY = 0x6D696C6961  # "milia"
+
+# A change of one of these fields of a user changes what the user may do.
+ROLE_FIELDS = frozenset({"groups", "user_permissions", "is_active", "is_staff", "is_superuser"})
+
+# --- What django-auditlog tracks ------------------------------------------------------------
+
+# ``updated_at`` changes with every save and says nothing the event's own time does not.
+for _model in (Patient, Consultation, LesionSite, TriedTreatment, Plan, Session, Treatment):
+    auditlog.register(_model, exclude_fields=["updated_at"])
+auditlog.register(Handout, exclude_fields=["updated_at"])
+auditlog.register(PlannedTreatment, m2m_fields={"sites"})
+# The advice itself is stored unchanged in the Recommendation row; the event says who asked.
+auditlog.register(Recommendation, exclude_fields=["input_facts", "output"])
+# Never the password hash; last_login changes at every login, which has its own event.
+auditlog.register(
+    User, exclude_fields=["password", "last_login"], m2m_fields={"groups", "user_permissions"}
+)
+
+# How each clinical model reaches its consultation, one foreign key at a time.
+_TO_CONSULTATION: dict[type, tuple[str, ...]] = {
+    Consultation: (),
+    LesionSite: ("consultation",),
+    TriedTreatment: ("site", "consultation"),
+    Plan: ("consultation",),
+    PlannedTreatment: ("plan", "consultation"),
+    Session: ("planned_treatment", "plan", "consultation"),
+    Recommendation: ("consultation",),
+}
+
+# The request being served, so that signal receivers know who and from where.
+_current_request: ContextVar[HttpRequest | None] = ContextVar("audit_request", default=None)
+
+
+# --- Appending ------------------------------------------------------------------------------
+
+
+def audit_record(
+    *,
+    action: str,
+    request: HttpRequest | None = None,
+    actor=None,
+    username: str | None = None,
+    patient_id: int | None = None,
+    obj=None,
+    object_type: str = "",
+    object_id: str = "",
+    summary: str = "",
+    detail: dict | None = None,
+) -> AuditEvent:
+    """Append one event to the chain and return it.
+
+    The user is ``actor``, else the signed-in user of ``request`` (by default the request being
+    served); ``username`` records a name without a user (the name tried in a failed login).
+    ``obj`` names the object acted on (or ``object_type`` and ``object_id`` do).
+
+    The append reads the last hash and inserts in one transaction; on PostgreSQL it first takes
+    an advisory lock, held until the enclosing transaction ends, so that appends from several
+    app processes chain one after another instead of forking.
+    """
+    if request is None:
+        request = _current_request.get()
+    if actor is None and username is None and request is not None:
+        user = getattr(request, "user", None)
+        actor = user if user is not None and user.is_authenticated else None
+    if username is None:
+        username = actor.get_username() if actor is not None else ""
+    if obj is not None:
+        object_type, object_id = obj._meta.label_lower, obj.pk
+    event = AuditEvent(
+        actor=actor,
+        actor_username=_text(username, 150),
+        remote_addr=client_address(request),
+        action=Action(action).value,
+        patient_id=int(patient_id) if patient_id is not None else None,
+        object_type=_text(object_type, 100),
+        object_id=_text("" if object_id is None else str(object_id), 64),
+        summary=_text(summary, 255),
+        detail=_plain(detail or {}),
+    )
+    using = router.db_for_write(AuditEvent)
+    with transaction.atomic(using=using):
+        connection = connections[using]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
+        # Timed once the lock is held, so that the chain's order is also the order in time.
+        event.at = timezone.now()
+        last = AuditEvent.objects.using(using).order_by("-id").values_list("hash", flat=True)
+        event.prev_hash = last.first() or AuditEvent.GENESIS_HASH
+        event.hash = event_hash(event)
+        event.save(using=using)
+    return event
+
+
+def event_hash(event: AuditEvent) -> str:
+    """SHA-256 of the previous hash and the canonical JSON of the event's own fields.
+
+    The id is left out (the chain itself fixes the order), and so is the link to the user row
+    (the user name is in): deleting a user clears that link and nothing else.
+    """
+    fields = {
+        "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": event.actor_username,
+        "remote_addr": event.remote_addr,
+        "action": event.action,
+        "patient_id": event.patient_id,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "summary": event.summary,
+        "detail": event.detail,
+    }
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256((event.prev_hash + canonical).encode("ascii")).hexdigest()
+
+
+def client_address(request: HttpRequest | None) -> str:
+    """The client's IP address: REMOTE_ADDR, or behind our proxy the address it saw.
+
+    Behind the TLS proxy of the deployment guide (``SECURE_PROXY_SSL_HEADER`` is set) the proxy
+    appends the address of whoever connected to it to ``X-Forwarded-For``: that is the last
+    entry. Earlier entries are whatever the client sent, so they are never trusted.
+    """
+    if request is None:
+        return ""
+    candidates = [request.META.get("REMOTE_ADDR", "")]
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        candidates.insert(0, forwarded)
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return ""
+
+
+def _text(value, length: int) -> str:
+    # PostgreSQL refuses NUL in text; the hash must cover what the database gives back.
+    return str(value).replace("\x00", "")[:length]
+
+
+def _plain(value):
+    """``value`` as JSON that reads back identically from SQLite and PostgreSQL (so its hash
+    holds): text, whole numbers, booleans, null, lists, objects; anything else as text."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_text(key, 200): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return _plain(str(value))
+
+
+# --- Verifying ------------------------------------------------------------------------------
+
+
+def audit_verify(*, chunk_size: int = 2000) -> tuple[bool, int, AuditEvent | None]:
+    """Walk the chain in order: ``(ok, events checked, the first broken event or None)``.
+
+    A row is broken when its hash does not match its content (it was changed), or when its
+    previous hash is not the hash of the row before it (a row before it was removed, or a
+    changed row's hash recomputed). The broken event carries the reason in ``problem``. Reads
+    the rows in chunks, so memory stays flat whatever the length of the trail.
+    """
+    expected, previous, checked, after = AuditEvent.GENESIS_HASH, None, 0, 0
+    while True:
+        chunk = list(AuditEvent.objects.filter(id__gt=after).order_by("id")[:chunk_size])
+        if not chunk:
+            return True, checked, None
+        for event in chunk:
+            if event.prev_hash != expected:
+                event.problem = (
+                    f"it does not follow event #{previous.pk} (an event was removed or rewritten)"
+                    if previous is not None
+                    else "it does not start the chain (an event was removed or rewritten)"
+                )
+                return False, checked, event
+            if event_hash(event) != event.hash:
+                event.problem = "its hash does not match"
+                return False, checked, event
+            expected, previous, checked = event.hash, event, checked + 1
+        if len(chunk) < chunk_size:
+            return True, checked, None
+        after = chunk[-1].pk
+
+
+# --- Changes, from django-auditlog ----------------------------------------------------------
+
+
+def patient_id_of(instance) -> int | None:
+    """The id of the patient a clinical record belongs to (None for anything else).
+
+    Follows the foreign keys already loaded on the instance; where one is not, finishes the path
+    in one query.
+    """
+    if isinstance(instance, Patient):
+        return instance.pk
+    path = _TO_CONSULTATION.get(type(instance))
+    if path is None:
+        return None
+    current = instance
+    for depth, name in enumerate(path):
+        fk = type(current)._meta.get_field(name)
+        if not fk.is_cached(current):
+            rest = "__".join((*path[depth + 1 :], "patient_id"))
+            return (
+                fk.related_model._base_manager.filter(pk=getattr(current, fk.attname))
+                .values_list(rest, flat=True)
+                .first()
+            )
+        current = getattr(current, name)
+    return current.patient_id
+
+
+_VERB = {
+    LogEntry.Action.CREATE: (Action.CREATE, "Created"),
+    LogEntry.Action.UPDATE: (Action.UPDATE, "Changed"),
+    LogEntry.Action.DELETE: (Action.DELETE, "Deleted"),
+}
+
+
+@receiver(post_log, dispatch_uid="treatments.audit.model_change")
+def _model_changed(sender, instance, action, changes, log_entry, **kwargs):
+    if log_entry is None or action not in _VERB:
+        return
+    verb, said = _VERB[action]
+    changes = changes or {}
+    if sender is User and action == LogEntry.Action.UPDATE and ROLE_FIELDS & set(changes):
+        verb = Action.ROLE_CHANGE
+    summary = f"{said} {sender._meta.verbose_name} “{log_entry.object_repr}”"
+    if action == LogEntry.Action.UPDATE:
+        summary += ": " + ", ".join(sorted(changes))
+    audit_record(
+        action=verb,
+        actor=_actor(log_entry),
+        patient_id=patient_id_of(instance),
+        obj=instance,
+        summary=summary,
+        detail={"changes": changes, "auditlog_entry": log_entry.pk},
+    )
+
+
+@receiver(post_save, sender=LogEntry, dispatch_uid="treatments.audit.m2m_change")
+def _m2m_changed(sender, instance: LogEntry, created, **kwargs):
+    """A many-to-many change (a user's groups, a planned treatment's sites): django-auditlog
+    writes its entry without sending ``post_log``, so the entry itself is the signal."""
+    changes = instance.changes if isinstance(instance.changes, dict) else {}
+    kinds = [isinstance(change, dict) and change.get("type") for change in changes.values()]
+    if not created or not kinds or set(kinds) != {"m2m"}:
+        return
+    model = instance.content_type.model_class()
+    parts = []
+    for name, change in sorted(changes.items()):
+        verb = "added" if change.get("operation") == "add" else "removed"
+        parts.append(f"{name} ({verb} {', '.join(map(str, change.get('objects', [])))})")
+    patient_id = None
+    if model is PlannedTreatment:
+        patient_id = (
+            PlannedTreatment._base_manager.filter(pk=instance.object_pk)
+            .values_list("plan__consultation__patient_id", flat=True)
+            .first()
+        )
+    audit_record(
+        action=Action.ROLE_CHANGE if model is User else Action.UPDATE,
+        actor=_actor(instance),
+        patient_id=patient_id,
+        object_type=model._meta.label_lower if model else "",
+        object_id=instance.object_pk,
+        summary=(
+            f"Changed {model._meta.verbose_name if model else 'object'} “{instance.object_repr}”: "
+            + "; ".join(parts)
+        ),
+        detail={"changes": changes, "auditlog_entry": instance.pk},
+    )
+
+
+def _actor(log_entry: LogEntry):
+    """The signed-in user of the request being served; outside a request, whoever
+    django-auditlog was told (``auditlog.context.set_actor``), if anyone."""
+    request = _current_request.get()
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user
+    return log_entry.actor
+
+
+# --- Logins and logouts ---------------------------------------------------------------------
+
+
+@receiver(user_logged_in, dispatch_uid="treatments.audit.login")
+def _logged_in(sender, request, user, **kwargs):
+    audit_record(action=Action.LOGIN, request=request, actor=user, obj=user, summary="Logged in")
+
+
+@receiver(user_login_failed, dispatch_uid="treatments.audit.login_failed")
+def _login_failed(sender, credentials, request=None, **kwargs):
+    # Only the name that was tried: the password (which Django has already masked) never is.
+    username = _text(credentials.get("username", ""), 150)
+    audit_record(
+        action=Action.LOGIN_FAILED,
+        request=request,
+        username=username,
+        summary=f"Failed login as “{username}”",
+        detail={"username": username},
+    )
+
+
+@receiver(user_logged_out, dispatch_uid="treatments.audit.logout")
+def _logged_out(sender, request, user, **kwargs):
+    if user is None:
+        return
+    # The logout page is a choice; anywhere else it is the automatic logoff of an idle or
+    # too-long session (treatments.middleware.SessionTimeoutMiddleware).
+    automatic = request is not None and request.path != reverse("logout")
+    audit_record(
+        action=Action.LOGOUT,
+        request=request,
+        actor=user,
+        obj=user,
+        summary="Logged out automatically (session timed out)" if automatic else "Logged out",
+        detail={"automatic": automatic},
+    )
+
+
+# --- Access, by URL name --------------------------------------------------------------------
+
+
+def _no_patient(request, kwargs) -> list[int | None]:
+    return [None]
+
+
+def _patient_arg(name: str):
+    def patients(request, kwargs) -> list[int | None]:
+        value = str(kwargs.get(name, ""))
+        return [int(value)] if value.isdigit() else [None]
+
+    return patients
+
+
+def _patient_of_consultation(name: str):
+    def patients(request, kwargs) -> list[int | None]:
+        value = str(kwargs.get(name, ""))
+        if not value.isdigit():
+            return [None]
+        found = Consultation.objects.filter(pk=int(value)).values_list("patient_id", flat=True)
+        return list(found) or [None]
+
+    return patients
+
+
+def _patient_of_planned(request, kwargs) -> list[int | None]:
+    found = PlannedTreatment.objects.filter(pk=kwargs["planned_pk"]).values_list(
+        "plan__consultation__patient_id", flat=True
+    )
+    return list(found) or [None]
+
+
+def _patients_printed_today(request, kwargs) -> list[int | None]:
+    from treatments import aftercare
+
+    sessions = aftercare.sessions_on(timezone.localdate())
+    ids = (
+        sessions.order_by()
+        .values_list("planned_treatment__plan__consultation__patient_id", flat=True)
+        .distinct()
+    )
+    return sorted(ids) or [None]
+
+
+def _always(request) -> bool:
+    return True
+
+
+def _no_detail(request) -> dict:
+    return {}
+
+
+def _search_detail(request) -> dict:
+    return {"query": request.POST.get("q", "").strip()[:200], "page": request.POST.get("page", "")}
+
+
+def _search_summary(request) -> str:
+    query = request.POST.get("q", "").strip()
+    return f"Searched the patients for “{query}”" if query else "Listed the patients"
+
+
+def _sheet_detail(request) -> dict:
+    return {"session": request.GET.get("session", ""), "handout": request.GET.get("handout") == "1"}
+
+
+def _today_detail(request) -> dict:
+    return {"day": timezone.localdate().isoformat(), "handout": request.GET.get("handout") == "1"}
+
+
+def _report_detail(request) -> dict:
+    # The report's URL carries only opaque ids and dates (see audit_views).
+    return {"filters": request.GET.dict()}
+
+
+@dataclass(frozen=True)
+class Access:
+    """A page that shows, searches, prints or downloads patient data, and how to record it."""
+
+    action: str
+    summary: str | Callable
+    method: str = "GET"
+    object_type: str = ""
+    object_arg: str = ""
+    patients: Callable = _no_patient
+    detail: Callable = _no_detail
+    only_if: Callable = _always
+
+
+# View name (namespace:url_name) → what a successful response to it means.
+ACCESS_EVENTS: dict[str, Access] = {
+    "treatments:patient_detail": Access(
+        Action.VIEW_PATIENT,
+        "Opened the patient's record",
+        object_type="treatments.patient",
+        object_arg="pk",
+        patients=_patient_arg("pk"),
+    ),
+    "treatments:consultation_detail": Access(
+        Action.VIEW_CONSULTATION,
+        "Opened a consultation",
+        object_type="treatments.consultation",
+        object_arg="pk",
+        patients=_patient_of_consultation("pk"),
+    ),
+    "treatments:patient_list": Access(
+        Action.SEARCH, _search_summary, method="POST", detail=_search_detail
+    ),
+    "treatments:aftercare_sheet": Access(
+        Action.PRINT,
+        "Opened the aftercare sheet for printing",
+        object_type="treatments.plannedtreatment",
+        object_arg="planned_pk",
+        patients=_patient_of_planned,
+        detail=_sheet_detail,
+    ),
+    "treatments:aftercare_pdf": Access(
+        Action.DOWNLOAD,
+        "Downloaded the aftercare sheet (PDF)",
+        object_type="treatments.plannedtreatment",
+        object_arg="planned_pk",
+        patients=_patient_of_planned,
+        detail=_sheet_detail,
+    ),
+    "treatments:today": Access(
+        Action.PRINT,
+        "Opened today's aftercare sheets for printing",
+        patients=_patients_printed_today,
+        detail=_today_detail,
+        only_if=lambda request: request.GET.get("print") == "1",
+    ),
+    "treatments:today_pdf": Access(
+        Action.DOWNLOAD,
+        "Downloaded today's aftercare sheets (PDF)",
+        patients=_patients_printed_today,
+        detail=_today_detail,
+    ),
+    "treatments:handout": Access(
+        Action.PRINT,
+        "Opened a handout for printing",
+        object_type="treatments.handout",
+        object_arg="slug",
+    ),
+    "treatments:handout_pdf": Access(
+        Action.DOWNLOAD,
+        "Downloaded a handout (PDF)",
+        object_type="treatments.handout",
+        object_arg="slug",
+    ),
+    "treatments:audit_export": Access(
+        Action.DOWNLOAD,
+        "Exported the audit report (CSV)",
+        object_type="treatments.auditevent",
+        detail=_report_detail,
+    ),
+    # The same records read through the Django admin.
+    "admin:treatments_patient_change": Access(
+        Action.VIEW_PATIENT,
+        "Opened the patient's record in the admin",
+        object_type="treatments.patient",
+        object_arg="object_id",
+        patients=_patient_arg("object_id"),
+    ),
+    "admin:treatments_consultation_change": Access(
+        Action.VIEW_CONSULTATION,
+        "Opened a consultation in the admin",
+        object_type="treatments.consultation",
+        object_arg="object_id",
+        patients=_patient_of_consultation("object_id"),
+    ),
+}
+
+
+def record_access(request: HttpRequest) -> list[AuditEvent]:
+    """The events a successful response to this request means (most often none); one per
+    patient whose data it showed."""
+    match = getattr(request, "resolver_match", None)
+    access = ACCESS_EVENTS.get(match.view_name) if match is not None else None
+    if access is None or request.method != access.method or not access.only_if(request):
+        return []
+    object_id = str(match.kwargs.get(access.object_arg, "")) if access.object_arg else ""
+    detail = access.detail(request)
+    summary = access.summary(request) if callable(access.summary) else access.summary
+    return [
+        audit_record(
+            action=access.action,
+            request=request,
+            patient_id=patient_id,
+            object_type=access.object_type,
+            object_id=object_id,
+            summary=summary,
+            detail=detail,
+        )
+        for patient_id in access.patients(request, match.kwargs)
+    ]
+
+
+class AuditAccessMiddleware:
+    """Records access to patient data after each successful response (``ACCESS_EVENTS``), and
+    makes the request known to the receivers that record changes during it.
+
+    If the event cannot be written the request fails: data is not shown unrecorded.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _current_request.set(request)
+        try:
+            response = self.get_response(request)
+            if 200 <= response.status_code < 300:
+                record_access(request)
+            return response
+        finally:
+            _current_request.reset(token)
