@@ -353,3 +353,36 @@ def test_patient_data_never_travels_in_urls(dermatologist_client):
     assert 'method="post" action="/patients/"' in page
     response = dermatologist_client.get("/patients/?q=Zebedee")
     assert response.context["query"] == ""
+
+
+@pytest.mark.django_db
+def test_a_hostile_patient_name_shows_escaped_on_every_page(dermatologist, dermatologist_client):
+    from django.urls import reverse
+
+    from tests.test_aftercare import make_planned
+
+    hostile = make_patient(given_name="<script>alert(1)</script>", family_name="<b>Bold</b>")
+    planned = make_planned(dermatologist, patient=hostile)
+    consultation = planned.plan.consultation
+    admin_client = Client()
+    admin_client.force_login(make_user("auditor", roles.CLINIC_ADMIN, is_staff=True))
+    dermatologist_client.get(f"/patients/{hostile.pk}/")  # leaves an audit event to show
+    pages = {
+        "patient list": dermatologist_client.get("/patients/"),
+        "search": dermatologist_client.post("/patients/", {"q": "bold"}),
+        "patient": dermatologist_client.get(f"/patients/{hostile.pk}/"),
+        "consultation": dermatologist_client.get(f"/consultations/{consultation.pk}/"),
+        "today": dermatologist_client.get(reverse("treatments:today")),
+        "sessions": dermatologist_client.get("/sessions/"),
+        "sheet": dermatologist_client.get(reverse("treatments:aftercare_sheet", args=[planned.pk])),
+        "audit": admin_client.get(reverse("treatments:audit_report")),
+    }
+    raw = {
+        name: ("<script>alert(1)" in page.content.decode(), "<b>Bold" in page.content.decode())
+        for name, page in pages.items()
+    }
+    assert raw == dict.fromkeys(pages, (False, False))
+    shown = {
+        name: "&lt;b&gt;Bold&lt;/b&gt;" in page.content.decode() for name, page in pages.items()
+    }
+    assert shown == dict.fromkeys(pages, True)
