@@ -53,6 +53,10 @@ class Side(models.TextChoices):
     BILATERAL = "bilateral", "Both sides"
 
 
+_LOCATION_LABELS = dict(Location.choices)
+_SIDE_LABELS = dict(Side.choices)
+
+
 class Depth(models.TextChoices):
     SUPERFICIAL = "superficial", "Superficial"
     DEEP = "deep", "Deep"
@@ -204,12 +208,14 @@ class LesionSite(models.Model):
         ]
 
     def __str__(self):
-        place = self.get_location_display()
+        # Plain dict lookups: get_FOO_display() flattens the choices on every call, and a chart
+        # prints each site's name several times.
+        place = _LOCATION_LABELS.get(self.location, self.location)
         if self.side == Side.MIDLINE:
             return place
         if self.side == Side.BILATERAL:
             return f"{place} (both sides)"
-        return f"{self.get_side_display()} {place.lower()}"
+        return f"{_SIDE_LABELS.get(self.side, self.side)} {place.lower()}"
 
     @property
     def eye_area(self) -> bool:

@@ -473,6 +473,8 @@ def _chart_context(request, consultation: Consultation) -> dict:
         "treatments.change_consultation"
     )
     charted = {(site.location, site.side): number for number, site in enumerate(sites, start=1)}
+    # One reverse() for the 27 regions of the map, not one each.
+    site_create = reverse("treatments:site_create", args=[consultation.pk])
     return {
         "consultation": consultation,
         "patient": consultation.patient,
@@ -486,17 +488,16 @@ def _chart_context(request, consultation: Consultation) -> dict:
         "consultation_form": ConsultationForm(instance=consultation) if can_edit else None,
         "map_regions": body_map.map_regions(
             charted=charted,
-            url_for=lambda location, side: _site_url(consultation.pk, location, side),
+            url_for=lambda location, side: _site_url(site_create, location, side),
         )
         if can_edit
         else [],
-        "other_url": _site_url(consultation.pk, "other", "midline"),
+        "other_url": _site_url(site_create, "other", "midline"),
     }
 
 
-def _site_url(consultation_pk: int, location: str, side: str) -> str:
-    base = reverse("treatments:site_create", args=[consultation_pk])
-    return f"{base}?location={location}&side={side}"
+def _site_url(site_create: str, location: str, side: str) -> str:
+    return f"{site_create}?location={location}&side={side}"
 
 
 def _chart_response(request, pk: int) -> HttpResponse:

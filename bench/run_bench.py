@@ -1,0 +1,548 @@
+"""`make bench`: the real pages on PostgreSQL, as ratios to a bare Django view in the same run.
+
+Run from the repository root:  python bench/run_bench.py [--size full|small]
+
+1. Creates the benchmark database when missing (``BENCH_DATABASE_URL``, default
+   ``postgres://postgres@127.0.0.1:5432/milia_bench``), migrates it, and loads the data set
+   (bench/load_data.py) unless the same one is already there.
+2. Collects the static files and starts gunicorn with the production settings (DEBUG off,
+   whitenoise, a generated secret key) on loopback; bench/settings.py adds the bare view.
+3. Logs in over HTTP as the benchmark dermatologist, then drives each endpoint with wrk
+   (8 connections, a warm-up run first): the patient search, the consultation page with 20
+   sites, the recommendations API, one aftercare sheet PDF (one client at a time: the time to
+   print a sheet; marked "not available yet" while the URL answers 404) and the bare view.
+4. Stops the server, then counts the queries of each endpoint in a separate pass (Django's
+   test client against the same database), so counting never slows the timed run.
+5. Prints a table and, last, one JSON line: each endpoint's throughput divided by the bare
+   view's, and its p95 latency. Beside the rates, "app ms" and "db ms" are the CPU time the
+   gunicorn processes and the PostgreSQL backends spent per request (read from /proc), which
+   other work on the machine disturbs far less than it disturbs the rates.
+
+Options: --size small, --regenerate (load the data set again), --seconds N, --only search,api;
+BENCH_WORKERS sets the number of gunicorn workers (3).
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/milia_bench"
+LUA = REPO / "bench" / "wrk" / "report.lua"
+SERVER_LOG = Path(tempfile.gettempdir()) / "milia-bench-gunicorn.log"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+# Seconds of warm-up and of measurement per endpoint.
+MODES = {"full": (3, 12), "small": (2, 3)}
+CONNECTIONS = 8
+QUERY_COUNT_REQUESTS = 20
+
+# Partial names a receptionist types: the known "Benchmark" patients, partial surnames and
+# given names from the generated lists, two words, and a record number fragment.
+SEARCHES = ("Benchm", "enchmar", "okaf", "Benchmark Ol", "rossi", "MRN00123", "kowal", "tanaka")
+
+TARGETS = {
+    # endpoint: (minimum ratio to the bare view, maximum p95 in ms)
+    "search": (None, 20.0),
+    "consultation": (0.30, None),
+    "api": (0.50, None),
+    "pdf": (None, 300.0),
+}
+
+
+@dataclass
+class Endpoint:
+    key: str
+    label: str
+    method: str
+    path: str
+    bodies: tuple[str, ...] = ("",)
+    headers: dict = field(default_factory=dict)
+    connections: int = CONNECTIONS
+    available: bool = True
+    note: str = ""
+    result: dict | None = None
+    queries: float | None = None
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+# --- Setting up ------------------------------------------------------------------------------
+
+
+def bench_environment(database_url: str) -> dict:
+    """The production configuration on plain-HTTP loopback, for this process and gunicorn."""
+    return {
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_COOKIES": "0",
+    }
+
+
+def connect(database_url: str, dbname: str | None = None):
+    import dj_database_url
+    import psycopg2
+
+    config = dj_database_url.parse(database_url)
+    return psycopg2.connect(
+        dbname=dbname or config["NAME"],
+        user=config["USER"] or None,
+        password=config["PASSWORD"] or None,
+        host=config["HOST"] or None,
+        port=config["PORT"] or None,
+    )
+
+
+def ensure_database(database_url: str) -> None:
+    import dj_database_url
+
+    name = dj_database_url.parse(database_url)["NAME"]
+    admin = connect(database_url, dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            log(f"Creating database {name}")
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def collect_static() -> None:
+    """collectstatic, unless the manifest is newer than every static file."""
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+    from django.core.management import call_command
+
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if manifest.exists():
+        collected = manifest.stat().st_mtime
+        newest = max(
+            Path(storage.path(path)).stat().st_mtime
+            for finder in finders.get_finders()
+            for path, storage in finder.list([])
+        )
+        if newest < collected:
+            return
+    log(f"Collecting the static files into {settings.STATIC_ROOT}")
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+# --- The server ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port: int, workers: int) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "gunicorn", "milia_clinic.wsgi",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+        "--chdir", str(REPO), "--log-level", "warning",
+    ]  # fmt: skip
+    with SERVER_LOG.open("w") as output:
+        server = subprocess.Popen(
+            command, cwd=REPO, start_new_session=True, stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise SystemExit(f"gunicorn exited with code {server.returncode}: {SERVER_LOG}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/bare/", timeout=10):
+                    return server
+            except OSError:  # refused while it starts, or a worker still importing
+                time.sleep(0.2)
+        raise SystemExit("gunicorn did not answer within 60 seconds")
+    except BaseException:
+        stop_server(server)
+        raise
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def log_in(base: str, username: str, password: str) -> dict[str, str]:
+    """Log in through the real login form; the session and CSRF cookies it sets."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect)
+    page = opener.open(f"{base}/accounts/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode(
+        {"username": username, "password": password, "csrfmiddlewaretoken": token}
+    ).encode()
+    try:
+        opener.open(urllib.request.Request(f"{base}/accounts/login/", data=form))
+    except urllib.error.HTTPError as answer:
+        if answer.code != 302:
+            raise
+    cookies = {cookie.name: cookie.value for cookie in jar}
+    if "sessionid" not in cookies:
+        raise SystemExit(f"Logging in as {username} failed: no session cookie")
+    return cookies
+
+
+def probe(base: str, endpoint: Endpoint) -> int:
+    """One request as wrk will send it; its status code."""
+    body = endpoint.bodies[0].encode() or None
+    request = urllib.request.Request(
+        base + endpoint.path, data=body, method=endpoint.method, headers=endpoint.headers
+    )
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as answer:
+            answer.read()
+            return answer.status
+    except urllib.error.HTTPError as answer:
+        return answer.code
+
+
+def cpu_seconds(pids) -> dict[int, float]:
+    """User plus system CPU time of each of these processes so far."""
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return seconds
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two readings; processes started since count from zero (a
+    process that ended in between is lost, so this errs low, never negative)."""
+    return sum(spent - before.get(pid, 0.0) for pid, spent in after.items())
+
+
+def server_pids(server: subprocess.Popen) -> list[int]:
+    """gunicorn's master and its workers."""
+    pids = [server.pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == server.pid:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def database_pids(database_url: str) -> list[int]:
+    """The PostgreSQL backends serving the benchmark database (the app's connections)."""
+    with connect(database_url) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        pids = [pid for (pid,) in cursor.fetchall()]
+    conn.close()
+    return pids
+
+
+def run_wrk(base: str, endpoint: Endpoint, seconds: int, connections: int | None = None) -> dict:
+    command = [
+        "wrk", "--threads", "1", "--connections", str(connections or endpoint.connections),
+        "--duration", f"{seconds}s", "--timeout", "10s", "--latency", "--script", str(LUA),
+    ]  # fmt: skip
+    for name, value in endpoint.headers.items():
+        command += ["--header", f"{name}: {value}"]
+    command += [base + endpoint.path, "--", endpoint.method, *endpoint.bodies]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("BENCH_JSON "))
+    return json.loads(line.removeprefix("BENCH_JSON "))
+
+
+# --- Counting queries ------------------------------------------------------------------------
+
+
+def count_queries(endpoints: list[Endpoint], username: str) -> None:
+    """Queries per request of each endpoint, from Django's test client on the same database."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, setup_test_environment
+
+    setup_test_environment()
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    for endpoint in endpoints:
+        if not endpoint.available:
+            continue
+        extra = {}
+        if "HX-Request" in endpoint.headers:
+            extra["HTTP_HX_REQUEST"] = "true"
+        total = 0
+        for index in range(QUERY_COUNT_REQUESTS):
+            body = endpoint.bodies[index % len(endpoint.bodies)]
+            with CaptureQueriesContext(connection) as captured:
+                if endpoint.method == "GET":
+                    response = client.get(endpoint.path, **extra)
+                else:
+                    content_type = endpoint.headers["Content-Type"]
+                    response = client.post(
+                        endpoint.path, data=body, content_type=content_type, **extra
+                    )
+            if response.status_code != 200:
+                raise SystemExit(f"{endpoint.path} answered {response.status_code} when counted")
+            total += len(captured)
+        endpoint.queries = total / QUERY_COUNT_REQUESTS
+
+
+# --- Reporting -------------------------------------------------------------------------------
+
+
+def errors_of(result: dict) -> int:
+    return sum(result[key] for key in ("non2xx", "connect", "read", "write", "timeout"))
+
+
+def rps_of(result: dict) -> float:
+    return result["requests"] / (result["duration_us"] / 1e6)
+
+
+def report(endpoints: list[Endpoint], bare: Endpoint) -> dict:
+    bare_rps = rps_of(bare.result)
+    header = (
+        f"{'endpoint':<30} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+        f"{'errors':>6} {'queries':>7} {'app ms':>6} {'db ms':>5} {'ratio':>6}  target"
+    )
+    log("")
+    log(header)
+    log("-" * len(header))
+    summary = {}
+    for endpoint in [*endpoints, bare]:
+        if not endpoint.available:
+            log(f"{endpoint.label:<30} not available yet ({endpoint.note})")
+            summary[endpoint.key] = {"ratio": None, "p95_ms": None, "note": "not available yet"}
+            continue
+        result = endpoint.result
+        rps = rps_of(result)
+        ratio = rps / bare_rps
+        p95 = result["p95_us"] / 1000
+        target, verdict = "", ""
+        if endpoint.key in TARGETS:
+            min_ratio, max_p95 = TARGETS[endpoint.key]
+            met = errors_of(result) == 0
+            if min_ratio is not None:
+                target = f">= {min_ratio:.2f}x"
+                met = met and ratio >= min_ratio
+            if max_p95 is not None:
+                target = f"p95 < {max_p95:.0f} ms"
+                met = met and p95 < max_p95
+            verdict = f"{target}: {'met' if met else 'MISSED'}"
+        queries = "-" if endpoint.queries is None else f"{endpoint.queries:g}"
+        log(
+            f"{endpoint.label:<30} {rps:>7.1f} {result['p50_us'] / 1000:>7.2f} {p95:>7.2f} "
+            f"{result['p99_us'] / 1000:>7.2f} {errors_of(result):>6} {queries:>7} "
+            f"{result['app_cpu_ms']:>6.2f} {result['db_cpu_ms']:>5.2f} {ratio:>6.3f}  {verdict}"
+        )
+        if endpoint is not bare:
+            summary[endpoint.key] = {"ratio": round(ratio, 3), "p95_ms": round(p95, 2)}
+    return {"bare_rps": round(bare_rps, 1), "endpoints": summary}
+
+
+def load_average() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}"
+
+
+# --- Main ------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=("full", "small"), default="full")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 3)))
+    parser.add_argument("--regenerate", action="store_true", help="load the data set again")
+    parser.add_argument("--seconds", type=int, help="measured seconds per endpoint")
+    parser.add_argument("--only", help="comma-separated endpoints (search,consultation,api,pdf)")
+    options = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+
+    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    if options.size == "small":
+        # A database of its own, so that switching sizes never regenerates the full one.
+        database_url += "_small"
+    warmup, seconds = MODES[options.size]
+    seconds = options.seconds or seconds
+    os.environ.update(bench_environment(database_url))
+    started = time.perf_counter()
+    load_before = load_average()
+
+    ensure_database(database_url)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", interactive=False, verbosity=0)
+    collect_static()
+
+    from bench import load_data
+    from treatments import services
+
+    marker = load_data.ensure_dataset(options.size, force=options.regenerate, log=log)
+    fixtures = marker["fixtures"]
+    case = services.consultation_facts(
+        services.consultation_with_chart(fixtures["consultation_20"])
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres_version = cursor.fetchone()[0]
+    connection.close()
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log(f"Starting gunicorn ({options.workers} sync workers) on {base}; its log: {SERVER_LOG}")
+    server = start_server(port, options.workers)
+    try:
+        cookies = log_in(base, load_data.DERMATOLOGIST, load_data.BENCH_PASSWORD)
+        cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+        token = cookies["csrftoken"]
+        session = {"Cookie": cookie}
+        posted = session | {"X-CSRFToken": token}
+        form = "application/x-www-form-urlencoded"
+        endpoints = [
+            Endpoint(
+                "search",
+                "patient search (htmx POST)",
+                "POST",
+                "/patients/",
+                tuple(urllib.parse.urlencode({"q": q}) for q in SEARCHES),
+                posted | {"Content-Type": form, "HX-Request": "true"},
+            ),
+            Endpoint(
+                "consultation",
+                "consultation page (20 sites)",
+                "GET",
+                f"/consultations/{fixtures['consultation_20']}/",
+                headers=session,
+            ),
+            Endpoint(
+                "api",
+                "recommendations API (20 sites)",
+                "POST",
+                "/api/v1/recommendations",
+                (json.dumps(case, separators=(",", ":")),),
+                posted | {"Content-Type": "application/json"},
+            ),
+            Endpoint(
+                "pdf",
+                "aftercare sheet PDF (1 client)",
+                "GET",
+                f"/planned/{fixtures['planned_treatment']}/aftercare.pdf",
+                headers=session,
+                # The time to print one sheet: one request at a time.
+                connections=1,
+            ),
+        ]
+        if options.only:
+            endpoints = [e for e in endpoints if e.key in options.only.split(",")]
+        bare = Endpoint("bare", "bare Django view (baseline)", "GET", "/bench/bare/")
+        for endpoint in [*endpoints, bare]:
+            status = probe(base, endpoint)
+            if status == 404 and endpoint.key == "pdf":
+                endpoint.available, endpoint.note = False, "the URL answers 404"
+            elif status != 200:
+                raise SystemExit(f"{endpoint.method} {endpoint.path} answered {status}")
+        for endpoint in [bare, *endpoints, bare]:
+            if not endpoint.available:
+                continue
+            log(f"  {endpoint.label}: {warmup} s warm-up, {seconds} s measured")
+            # Warm every worker up (its connections, its caches), whatever the measured load.
+            run_wrk(base, endpoint, warmup, max(endpoint.connections, options.workers))
+            app_cpu = cpu_seconds(server_pids(server))
+            db_cpu = cpu_seconds(database_pids(database_url))
+            result = run_wrk(base, endpoint, seconds)
+            app_used = cpu_used(app_cpu, cpu_seconds(server_pids(server)))
+            db_used = cpu_used(db_cpu, cpu_seconds(database_pids(database_url)))
+            result["app_cpu_ms"] = app_used * 1000 / result["requests"]
+            result["db_cpu_ms"] = db_used * 1000 / result["requests"]
+            # The bare view runs first and last; the better run is the baseline.
+            if endpoint.result is None or rps_of(result) > rps_of(endpoint.result):
+                endpoint.result = result
+    finally:
+        stop_server(server)
+
+    count_queries(endpoints, load_data.DERMATOLOGIST)
+    bare.queries = 0
+    elapsed = time.perf_counter() - started
+    log("")
+    log(f"Machine: {machine()}; PostgreSQL {postgres_version}; Python {platform.python_version()}")
+    log(
+        f"Load average (1 min): {load_before} before the run, {load_average()} after "
+        "(anything else running on these cores lowers every rate)"
+    )
+    log(
+        f"Data set '{marker['size']}': {marker['patients']:,} patients, "
+        f"{marker['consultations']:,} consultations, {marker['sites']:,} lesion sites "
+        f"({'reused' if marker['reused'] else 'generated'}; generation took "
+        f"{marker['generated_seconds']:.1f} s)"
+    )
+    log(
+        f"Server: gunicorn, {options.workers} sync workers, DEBUG off; load: wrk, 1 thread, "
+        f"{CONNECTIONS} connections (the PDF: 1), {seconds} s per endpoint after {warmup} s "
+        "warm-up; "
+        f"whole run {elapsed:.0f} s"
+    )
+    summary = report(endpoints, bare)
+    print(json.dumps(summary), flush=True)
+
+
+if __name__ == "__main__":
+    main()
