@@ -166,3 +166,73 @@ def make_user_once():
 def test_fuzz_patient_search_never_fails(derm_client, query, page):
     response = derm_client.post("/patients/", {"q": query, "page": page})
     assert response.status_code == 200
+
+
+@FUZZ
+@given(
+    fields=st.fixed_dictionaries(
+        {
+            "date": NASTY_TEXT | st.dates().map(str),
+            "milia_type": NASTY_TEXT | st.sampled_from(["primary", "neonatal", "unsure"]),
+            "recurrent": NASTY_TEXT,
+            "notes": NASTY_TEXT,
+            "version": NASTY_NUMBER,
+        }
+    )
+)
+def test_fuzz_consultation_form_never_fails(derm_client, fields):
+    consultation = make_consultation(clinician=make_user_once())
+    before = (consultation.milia_type, consultation.date)
+    response = derm_client.post(
+        f"/consultations/{consultation.pk}/edit/", fields, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code in (200, 400, 409)
+    consultation.refresh_from_db()
+    if response.status_code != 200:
+        assert (consultation.milia_type, consultation.date) == before
+
+
+PLAN_CODES = ["extraction", "chemical_peel", "topical_retinoid", "cryotherapy", "co2_laser"]
+
+
+@FUZZ
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries(
+            {
+                "include": NASTY_TEXT | st.just("on"),
+                "sessions": NASTY_NUMBER,
+                "interval_weeks": NASTY_NUMBER,
+                "starts_on": NASTY_TEXT | st.dates().map(str),
+                "product_notes": NASTY_TEXT,
+                "override_reason": NASTY_TEXT,
+                "sites": NASTY_NUMBER,
+            }
+        ),
+        min_size=5,
+        max_size=5,
+    ),
+    total=NASTY_NUMBER | st.just("5"),
+)
+def test_fuzz_plan_form_never_fails_or_half_saves(derm_client, rows, total):
+    from tests.factories import make_site
+    from treatments.models import Plan
+
+    consultation = make_consultation(clinician=make_user_once())
+    make_site(consultation, location="cheek", side="left")
+    data = {
+        "plan-TOTAL_FORMS": total,
+        "plan-INITIAL_FORMS": "5",
+        "plan-MIN_NUM_FORMS": "5",
+        "plan-MAX_NUM_FORMS": "5",
+    }
+    for index, (code, row) in enumerate(zip(PLAN_CODES, rows, strict=True)):
+        data[f"plan-{index}-treatment"] = code
+        data |= {f"plan-{index}-{key}": value for key, value in row.items()}
+    response = derm_client.post(f"/consultations/{consultation.pk}/plan/", data)
+    assert response.status_code in (302, 400)
+    plan = Plan.objects.filter(consultation=consultation).first()
+    if response.status_code == 400:
+        assert plan is None
+    else:
+        assert plan.treatments.count() >= 1

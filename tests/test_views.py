@@ -405,3 +405,32 @@ def test_plan_page_queries_do_not_grow_with_sites(dermatologist_client, dermatol
     twenty = _consultation_with_sites(dermatologist, 20)
     counts = [_queries(dermatologist_client, f"/consultations/{c.pk}/plan/") for c in (one, twenty)]
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "error"),
+    [
+        (  # the same treatment twice
+            {"plan-1-treatment": "extraction"},
+            "The plan form was altered: reload the page and try again.",
+        ),
+        (
+            {"plan-TOTAL_FORMS": "6", "plan-5-treatment": "extraction"},
+            "Please submit at most 5 forms.",
+        ),
+    ],
+)
+def test_plan_tampered_rows_are_refused_without_saving(
+    dermatologist_client, dermatologist, tamper, error
+):
+    consultation, eyelid, forehead = _eyelid_and_forehead(dermatologist)
+    data = plan_post(
+        {
+            "extraction": {"include": "on", "sites": str(eyelid.pk), "sessions": "1"},
+            "chemical_peel": {"include": "on", "sites": str(eyelid.pk), "sessions": "1"},
+        }
+    )
+    response = dermatologist_client.post(f"/consultations/{consultation.pk}/plan/", data | tamper)
+    assert response.status_code == 400
+    assert list(response.context["formset"].non_form_errors()) == [error]
+    assert Plan.objects.count() == 0

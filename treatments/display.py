@@ -102,6 +102,8 @@ def plan_rows(formset, result: CaseResult, sites, treatments: dict) -> list[Plan
     rows = []
     for form in formset.forms:
         code = form["treatment"].value()
+        if code not in case_option:
+            continue  # a row no treatment matches (a tampered form): its error says so
         status_at = [
             next(o.status for o in site_result.options if o.treatment == code)
             for site_result in result.sites

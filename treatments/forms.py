@@ -259,6 +259,12 @@ class BasePlanFormSet(forms.BaseFormSet):
     def clean(self):
         if any(self.errors):
             return
+        # One row per treatment, each exactly once: anything else is a tampered form.
+        codes = sorted(form.cleaned_data.get("treatment") or "" for form in self.forms)
+        if codes != sorted(TreatmentCode.values):
+            raise ValidationError(
+                "The plan form was altered: reload the page and try again.", code="rows"
+            )
         from treatments.services import plan_reason_requirements
 
         choices = self.chosen()
