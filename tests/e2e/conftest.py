@@ -69,11 +69,20 @@ def page(browser, request, settings):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
+    # Every test also proves the pages it visits break no Content Security Policy rule.
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     if request.node.stash.get(_failed_key, False):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
     context.close()
+    assert refused == [], "the Content Security Policy refused something"
 
 
 @pytest.fixture

@@ -53,6 +53,16 @@ def test_dermatologist_charts_plans_and_signs_then_staff_see_the_session(
     page.get_by_role("button", name="Open consultation").click()
     expect(page.get_by_role("heading", name=re.compile("Consultation of"))).to_be_visible()
 
+    # A mistake first: no milia counted. The error names the field and keeps what was typed.
+    page.get_by_role("link", name=re.compile("^Left eyelid")).click()
+    form = page.locator("#site-form form")
+    form.get_by_label("Number of milia").fill("0")
+    form.get_by_label("Largest diameter (mm)").fill("1.5")
+    form.get_by_role("button", name="Save site").click()
+    expect(form.get_by_text("Enter at least 1 milium.")).to_be_visible()
+    expect(form.get_by_label("Largest diameter (mm)")).to_have_value("1.5")
+    page.get_by_role("link", name="Cancel").click()
+
     # Left eyelid, four small milia: cryotherapy is contraindicated there.
     chart_site(page, "Left eyelid", count=4, largest_mm=1, months=2)
     eyelid = site_advice(page, "Left eyelid")
