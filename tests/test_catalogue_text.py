@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import textstat
 
+from tests.guide import guide_text
 from treatments import catalogue
 from treatments.catalogue import HANDOUTS, LANGUAGE_TARGET_GRADE, TREATMENT_CATALOGUE
 
-GUIDE_PATH = Path(__file__).resolve().parents[2] / "shared/seed/milia-treatment-guide.txt"
 COPY_RUN_WORDS = 8
 
 CODES = ("extraction", "chemical_peel", "topical_retinoid", "cryotherapy", "co2_laser")
@@ -70,9 +70,12 @@ def _runs(text, length=COPY_RUN_WORDS):
 
 
 @cache
+def _guide_runs_of(text):
+    return frozenset(_runs(text))
+
+
 def _guide_runs():
-    assert GUIDE_PATH.is_file(), f"the clinical guide is missing: {GUIDE_PATH}"
-    return frozenset(_runs(GUIDE_PATH.read_text(encoding="utf-8")))
+    return _guide_runs_of(guide_text())
 
 
 def _copied_runs(text):

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from io import StringIO
@@ -65,3 +66,31 @@ def test_recommend_valid_input_exits_0_from_the_shell():
     result = _run(["-"], json.dumps(CASE))
     assert (result.returncode, result.stderr) == (0, "")
     assert json.loads(result.stdout) == rules.recommend(CASE)
+
+
+def test_recommend_without_secret_key_is_a_configuration_error_exit_1_not_bad_input():
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"} | {"DJANGO_DEBUG": "0"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "recommend", "-"],
+        cwd=REPO,
+        env=env,
+        input=json.dumps(CASE),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith("Milia Clinic cannot start: DJANGO_SECRET_KEY is not set.")
+
+
+def test_recommend_non_finite_number_says_so():
+    # Python's json reads NaN and Infinity; the rules refuse them by name.
+    result = _run(["-"], '{"patient": {"age_years": NaN}, "sites": [{"location": "cheek", '
+                  '"largest_mm": Infinity}]}')  # fmt: skip
+    assert (result.returncode, result.stderr.splitlines()) == (
+        2,
+        [
+            "patient.age_years: must be a finite number",
+            "sites[0].largest_mm: must be a finite number",
+        ],
+    )

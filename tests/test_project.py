@@ -47,7 +47,7 @@ def _run_manage(*args, env_overrides):
 
 def test_production_settings_refuse_to_start_without_secret_key():
     result = _run_manage("check", env_overrides={"DJANGO_DEBUG": "0"})
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
     assert "Traceback" not in result.stderr
 

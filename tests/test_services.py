@@ -31,7 +31,9 @@ def test_age_in_years_counts_completed_years(born, on, expected):
 
 @pytest.mark.django_db
 def test_consultation_facts_follow_the_rules_contract(dermatologist):
-    patient = make_patient(date_of_birth=date(1990, 1, 1), fitzpatrick=4, pregnant=True)
+    patient = make_patient(
+        date_of_birth=date(1990, 1, 1), fitzpatrick=4, pregnant=True, anticoagulant=True
+    )
     consultation = make_consultation(
         patient=patient, clinician=dermatologist, date=date(2026, 6, 1), recurrent=True
     )
@@ -43,6 +45,7 @@ def test_consultation_facts_follow_the_rules_contract(dermatologist):
         largest_mm=Decimal("1.5"),
         months_present=3,
         tried=[("topical_retinoid", False)],
+        active_inflammation=True,
     )
     facts = consultation_facts(consultation_with_chart(consultation.pk))
     assert facts == {

@@ -270,17 +270,26 @@ def test_plan_departing_from_the_first_option_asks_for_a_reason(
     )
 
 
-def test_plan_contraindicated_choice_asks_for_a_reason(dermatologist_client, dermatologist):
+def test_plan_cryotherapy_at_an_eyelid_is_refused_whatever_the_reason(
+    dermatologist_client, dermatologist
+):
     consultation, eyelid, forehead = _eyelid_and_forehead(dermatologist)
     data = plan_post(
         {
             "extraction": {"include": "on", "sites": str(eyelid.pk), "sessions": "1"},
-            "cryotherapy": {"include": "on", "sites": str(eyelid.pk), "sessions": "1"},
+            "cryotherapy": {"include": "on", "sites": str(eyelid.pk), "sessions": "1",
+                            "override_reason": "The patient insists on freezing this one.",
+                            "accept_contraindication": "on"},
         }
-    )
+    )  # fmt: skip
     response = dermatologist_client.post(f"/consultations/{consultation.pk}/plan/", data)
-    errors = response.context["formset"].forms[3].errors["override_reason"]
-    assert errors == ["A reason is required because it is contraindicated at the left eyelid site."]
+
+    assert response.status_code == 400
+    assert response.context["formset"].forms[3].errors["sites"] == [
+        "Cryotherapy cannot be planned here: it can never be planned at the left eyelid site "
+        "(CRYO-EYE: Eye area: never freeze milia here; the delicate skin can be damaged.)."
+    ]
+    assert Plan.objects.count() == 0
 
 
 def test_sign_stores_the_advice_schedules_sessions_and_locks(dermatologist_client, dermatologist):

@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from treatments.models import (
     AuditEvent,
@@ -13,6 +15,7 @@ from treatments.models import (
     Treatment,
     TriedTreatment,
 )
+from treatments.services import plan_forbidden
 
 
 @admin.register(Patient)
@@ -146,8 +149,39 @@ class RecommendationAdmin(admin.ModelAdmin):
         return False
 
 
+class PlannedTreatmentAdminForm(forms.ModelForm):
+    """Refuses what the plan form refuses outright: a treatment where it can never be planned
+    (cryotherapy in the eye area)."""
+
+    class Meta:
+        model = PlannedTreatment
+        fields = [
+            "plan",
+            "treatment",
+            "sites",
+            "sessions",
+            "interval_weeks",
+            "product_notes",
+            "starts_on",
+            "override_reason",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        treatment, sites = cleaned.get("treatment"), list(cleaned.get("sites") or [])
+        if treatment is not None and sites:
+            why = plan_forbidden(treatment_code=treatment.code, sites=sites)
+            if why:
+                raise ValidationError(
+                    f"{treatment.name} cannot be planned here: " + "; ".join(why),
+                    code="never_planned",
+                )
+        return cleaned
+
+
 class PlannedTreatmentInline(admin.TabularInline):
     model = PlannedTreatment
+    form = PlannedTreatmentAdminForm
     extra = 0
     filter_horizontal = ["sites"]
 
@@ -163,6 +197,7 @@ class PlanAdmin(admin.ModelAdmin):
 
 @admin.register(PlannedTreatment)
 class PlannedTreatmentAdmin(admin.ModelAdmin):
+    form = PlannedTreatmentAdminForm
     list_display = ["id", "plan", "treatment", "sessions", "interval_weeks"]
     list_filter = ["treatment"]
     list_select_related = ["plan__consultation__patient", "treatment"]

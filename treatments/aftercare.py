@@ -15,12 +15,21 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.utils import dateformat, timezone
 
+from treatments.catalogue import BODY_ONLY, EYE_ONLY, FACE_ONLY
 from treatments.models import Consultation, Handout, PlannedTreatment, Session
+from treatments.rules import EYE_AREA, FACE_AREA, LOCATIONS
 
 WHY_NOT_AT_HOME = "why-not-at-home"
 DATE_FORMAT = "l j F Y"  # Thursday 12 March 2026
 NO_FURTHER_SESSION = "No further session is planned."
 NEXT_SESSION_NOT_BOOKED = "Not booked yet. Please call us to book it."
+# The locations each catalogue site tag stands for: a tagged line prints only when a treated
+# site is among them.
+TAGGED_AREAS = {
+    EYE_ONLY.strip(): EYE_AREA,
+    FACE_ONLY.strip(): FACE_AREA,
+    BODY_ONLY.strip(): frozenset(LOCATIONS) - FACE_AREA,
+}
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,8 @@ def sheet_for(planned: PlannedTreatment, session: Session | None = None) -> Afte
     treatment = planned.treatment
     patient = planned.plan.consultation.patient
     sessions = _in_order(planned)
+    treated = planned.sites.all()
+    locations = frozenset(site.location for site in treated)
     if session is None:
         day = timezone.localdate()
         session_text = ""
@@ -142,14 +153,14 @@ def sheet_for(planned: PlannedTreatment, session: Session | None = None) -> Afte
         date=long_date(day),
         treatment_code=treatment.code,
         treatment_name=treatment.patient_name,
-        sites=sites_in_words(planned.sites.all()),
+        sites=sites_in_words(treated),
         session_text=session_text,
         next_session=_next_session_text(later),
         what_was_done=treatment.patient_what_was_done.strip(),
         what_to_expect=treatment.patient_what_to_expect.strip(),
-        do=lines(treatment.patient_do),
-        dont=lines(treatment.patient_dont),
-        call_us=lines(treatment.patient_call_us),
+        do=lines_for_sites(treatment.patient_do, locations),
+        dont=lines_for_sites(treatment.patient_dont, locations),
+        call_us=lines_for_sites(treatment.patient_call_us, locations),
     )
 
 
@@ -185,6 +196,22 @@ def sites_in_words(sites) -> str:
 def lines(text: str) -> tuple[str, ...]:
     """The points of a one-point-per-line admin text, blank lines dropped."""
     return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def lines_for_sites(text: str, locations: frozenset[str]) -> tuple[str, ...]:
+    """The points of an admin text that apply to the treated locations, tags removed.
+
+    A line that starts with a site tag (``[eye]``, ``[face]``, ``[body]``) is kept only when a
+    treated location is in that area; other lines are always kept.
+    """
+    kept = []
+    for line in lines(text):
+        tag = next((tag for tag in TAGGED_AREAS if line.startswith(tag)), None)
+        if tag is None:
+            kept.append(line)
+        elif TAGGED_AREAS[tag] & locations:
+            kept.append(line.removeprefix(tag).strip())
+    return tuple(kept)
 
 
 def paragraphs(text: str) -> tuple[str, ...]:

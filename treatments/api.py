@@ -4,10 +4,10 @@ import json
 from functools import wraps
 
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from treatments import rules
-from treatments.services import rules_thresholds
+from treatments.services import rules_reference, rules_thresholds
 
 
 def api_login_required(view):
@@ -35,3 +35,10 @@ def recommendations(request: HttpRequest) -> JsonResponse:
     except rules.InvalidCase as invalid:
         return JsonResponse({"errors": invalid.errors}, status=400)
     return JsonResponse(output)
+
+
+@require_GET
+@api_login_required
+def rules_reference_json(request: HttpRequest) -> JsonResponse:
+    """The rules reference as JSON: every rule, its source, the thresholds in force, the changes."""
+    return JsonResponse(rules_reference())

@@ -9,6 +9,13 @@ is written for a reading grade of ``LANGUAGE_TARGET_GRADE`` or lower.
 
 LANGUAGE_TARGET_GRADE = 8
 
+# A patient line (do, don't, call us) can be meant for some treated sites only: it then starts
+# with one of these tags, and a sheet prints it only when a treated site is in that area.
+EYE_ONLY = "[eye] "
+FACE_ONLY = "[face] "
+BODY_ONLY = "[body] "
+SITE_TAGS = (EYE_ONLY, FACE_ONLY, BODY_ONLY)
+
 # When to call the clinic: standard safety advice, shared by the treatments it applies to.
 _CALL_IF_INFECTED = (
     "Call us if the redness spreads.",
@@ -17,9 +24,7 @@ _CALL_IF_INFECTED = (
     "Call us if the pain gets worse, not better.",
 )
 _CALL_IF_BLISTER_OR_SCAR = ("Call us if a blister or a scar worries you.",)
-_CALL_IF_EYE = (
-    "Call us right away if your eye hurts or your sight changes after we treated near your eye.",
-)
+_CALL_IF_EYE = (EYE_ONLY + "Call us right away if your eye hurts or your sight changes.",)
 _DONT_SQUEEZE = "Do not squeeze or pick at bumps at home."
 
 TREATMENT_CATALOGUE = (
@@ -160,12 +165,13 @@ TREATMENT_CATALOGUE = (
             "have and helps stop new ones."
         ),
         "patient_what_to_expect": (
-            "In the first few weeks, your skin may feel dry, look red, and flake. This is normal. "
-            "It is a sign that the cream is working. Start with just a few nights a week. It takes "
-            "a few months for the bumps to fade."
+            "In the first few weeks, your skin may feel dry, look red, and flake. This is common. "
+            "If it gets bad, use the cream less often. Start with just a few nights a week. It "
+            "takes a few months for the bumps to fade."
         ),
         "patient_do": (
-            "Use a pea-sized amount for your whole face.",
+            FACE_ONLY + "Use a pea-sized amount for your whole face.",
+            BODY_ONLY + "Use a thin layer, only on the skin we showed you.",
             "Put it on at night.",
             "Start with a few nights a week. Use it more often as your skin gets used to it.",
             "Use a good moisturiser.",
@@ -174,15 +180,16 @@ TREATMENT_CATALOGUE = (
         ),
         "patient_dont": (
             "Do not use more than a pea-sized amount.",
+            "Keep the cream out of your eyes. Do not put it on the edges of your eyelids.",
             "Do not use it every night at first.",
             "Do not give up too soon. It can take months to work.",
             _DONT_SQUEEZE,
         ),
         "patient_call_us": (
+            "If you are pregnant, or trying to be, stop the cream and call us.",
             "Call us if your skin blisters.",
             "Call us if your skin gets more and more sore, not better.",
-            "Call us right away if your eye hurts or your sight changes after you used the cream "
-            "near your eye.",
+            "Call us right away if the cream gets in your eye and it hurts, or your sight changes.",
             "Call us if you are not sure how often to use the cream.",
         ),
     },
@@ -220,7 +227,8 @@ TREATMENT_CATALOGUE = (
         "patient_what_to_expect": (
             "The freeze feels like a sharp, cold sting. Next, the spot will be red and may swell a "
             "little. A small blister or scab will form. It will fall off on its own within about a "
-            "week. The bump comes away with it, and the skin below should be smooth."
+            "week. The bump comes away with it. The skin there may look paler than the skin "
+            "around it, and a pale mark can last."
         ),
         "patient_do": (
             "Let the scab fall off on its own. This takes about a week.",
@@ -232,7 +240,9 @@ TREATMENT_CATALOGUE = (
             "Do not pick at the scab or the blister. Picking can leave a scar.",
             _DONT_SQUEEZE,
         ),
-        "patient_call_us": _CALL_IF_INFECTED + _CALL_IF_BLISTER_OR_SCAR,
+        "patient_call_us": _CALL_IF_INFECTED
+        + _CALL_IF_BLISTER_OR_SCAR
+        + ("Call us if a pale mark worries you.",),
     },
     {
         "code": "co2_laser",
@@ -292,7 +302,8 @@ HANDOUTS = (
             "Milia are tiny white bumps. Each one is a small cyst full of keratin. Keratin is a "
             "protein your skin makes. It is trapped just under the top layer of your skin.",
             "The keratin sits in a tiny sac, not in a pore. That is why pore strips and pore "
-            "products do not help. Acne creams do not work on milia either.",
+            "products do not help. Spot creams from a shop are not made for milia. Some creams "
+            "from your doctor can help over time, so ask us first.",
             "Please do not squeeze or prick milia at home, with your fingers or with a pin. It "
             "hurts, it does not work well, and it can harm your skin. You could get an infection. "
             "You could be left with a scar. You could get a dark mark that takes months to fade. "

@@ -5,7 +5,10 @@ Status is shown as text and an icon as well as a colour, so it reads without col
 
 from dataclasses import dataclass
 
-from treatments.rules import CaseResult, Option
+from django.utils.text import get_text_list
+
+from treatments.reference import anchor
+from treatments.rules import STATUSES, CaseResult, site_words
 
 STATUS_DISPLAY = {
     # status: (label, icon, Bootstrap colour)
@@ -30,6 +33,14 @@ class StatusBadge:
 
 
 @dataclass(frozen=True)
+class SiteGroup:
+    """The sites where an option has one status: "forehead and cheek (both sides)"."""
+
+    badge: StatusBadge
+    sites: str
+
+
+@dataclass(frozen=True)
 class OptionRow:
     code: str
     name: str
@@ -38,6 +49,21 @@ class OptionRow:
     reasons: tuple
     cautions: tuple
     course_note: str
+    where: tuple[SiteGroup, ...] = ()  # by status, only when the case has several sites
+
+
+def _where(treatment: str, result: CaseResult) -> tuple[SiteGroup, ...]:
+    if len(result.sites) < 2:
+        return ()
+    by_status: dict[str, list[str]] = {}
+    for site in result.sites:
+        status = next(o.status for o in site.options if o.treatment == treatment)
+        by_status.setdefault(status, []).append(site_words(site.location, site.side))
+    return tuple(
+        SiteGroup(StatusBadge.of(status), get_text_list(by_status[status], "and"))
+        for status in STATUSES
+        if status in by_status
+    )
 
 
 @dataclass(frozen=True)
@@ -48,7 +74,8 @@ class SiteRow:
     cells: tuple  # (treatment name, StatusBadge) in the order of the case's options
 
 
-def option_rows(options: tuple[Option, ...], names: dict[str, str]) -> list[OptionRow]:
+def option_rows(result: CaseResult, names: dict[str, str]) -> list[OptionRow]:
+    """The case's options, each with where it holds at which status (several sites only)."""
     return [
         OptionRow(
             code=option.treatment,
@@ -58,8 +85,9 @@ def option_rows(options: tuple[Option, ...], names: dict[str, str]) -> list[Opti
             reasons=option.reasons,
             cautions=option.cautions,
             course_note=option.course.note,
+            where=_where(option.treatment, result),
         )
-        for option in options
+        for option in result.options
     ]
 
 
@@ -94,6 +122,7 @@ class PlanRow:
     rank: int
     typical_course: str
     site_choices: tuple[PlanSiteChoice, ...]
+    contraindicated_somewhere: bool = False
 
 
 def plan_rows(formset, result: CaseResult, sites, treatments: dict) -> list[PlanRow]:
@@ -120,6 +149,53 @@ def plan_rows(formset, result: CaseResult, sites, treatments: dict) -> list[Plan
                     PlanSiteChoice(widget=box, badge=StatusBadge.of(status))
                     for box, status in zip(checkboxes, status_at, strict=True)
                 ),
+                contraindicated_somewhere="contraindicated" in status_at,
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class ReferenceRow:
+    treatments: str
+    kind: str
+    verdict: str
+    text: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ReferenceEntry:
+    id: str
+    anchor: str
+    rows: tuple[ReferenceRow, ...]
+
+
+def reference_entries(entries: list[dict], names: dict[str, str]) -> list[ReferenceEntry]:
+    """The rules reference's entries in words, for the page."""
+
+    def verdict(row: dict) -> str:
+        if row["kind"] == "verdict":
+            return STATUS_DISPLAY[row["status"]][0]
+        if row["kind"] == "limit":
+            return f"At most {STATUS_DISPLAY[row['status']][0].lower()}"
+        return ""
+
+    return [
+        ReferenceEntry(
+            id=entry["id"],
+            anchor=anchor(entry["id"]),
+            rows=tuple(
+                ReferenceRow(
+                    treatments=get_text_list([names[code] for code in row["treatments"]], "and")
+                    or "Whole case",
+                    kind=row["kind_words"],
+                    verdict=verdict(row),
+                    text=row["text"],
+                    source=row["source"],
+                )
+                for row in entry["rows"]
+            ),
+        )
+        for entry in entries
+    ]

@@ -41,6 +41,9 @@ class PatientForm(forms.ModelForm):
             "isotretinoin_last_6_months",
             "herpes_simplex_history",
             "cold_intolerance",
+            "keloid_tendency",
+            "anticoagulant",
+            "photosensitising_drug",
         ]
         widgets = {
             "date_of_birth": DateInput(),
@@ -94,8 +97,18 @@ class LesionSiteForm(forms.ModelForm):
 
     class Meta:
         model = LesionSite
-        fields = ["location", "side", "count", "largest_mm", "depth", "months_present"]
+        fields = [
+            "location",
+            "side",
+            "count",
+            "largest_mm",
+            "depth",
+            "months_present",
+            "red_flags",
+            "active_inflammation",
+        ]
         labels = {"largest_mm": "Largest diameter (mm)"}
+        help_texts = {"count": "For both sides, the total of the two sides."}
         widgets = {
             "count": forms.NumberInput(attrs={"min": 1, "max": 10000, "inputmode": "numeric"}),
             "largest_mm": forms.NumberInput(attrs={"min": 0.1, "max": 100, "step": 0.1}),
@@ -208,6 +221,11 @@ class PlanRowForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    accept_contraindication = forms.BooleanField(
+        label="I accept this contraindication",
+        required=False,
+        help_text="Only where the options say contraindicated: the plan is then flagged for staff.",
+    )
 
     def __init__(self, *args, site_choices, **kwargs):
         super().__init__(*args, **kwargs)
@@ -242,6 +260,7 @@ class PlanRowForm(forms.Form):
             starts_on=data["starts_on"],
             product_notes=data["product_notes"].strip(),
             override_reason=data["override_reason"].strip(),
+            accept_contraindication=data["accept_contraindication"],
         )
 
 
@@ -265,24 +284,22 @@ class BasePlanFormSet(forms.BaseFormSet):
             raise ValidationError(
                 "The plan form was altered: reload the page and try again.", code="rows"
             )
-        from treatments.services import plan_reason_requirements
+        from treatments.services import plan_problems
 
         choices = self.chosen()
         if not choices:
             raise ValidationError(
                 "Choose at least one treatment, or sign without a plan.", code="empty"
             )
-        required = plan_reason_requirements(choices, self.consultation, self.result)
+        self.add_review_problems(plan_problems(choices, self.consultation, self.result))
+
+    def add_review_problems(self, problems: dict[str, list[tuple[str, str]]]) -> None:
+        """Put each problem of ``services.plan_problems`` on its row and field."""
         for form in self.forms:
-            why = required.get(form.cleaned_data.get("treatment"))
-            if why and form.cleaned_data.get("include") and not form.choice().override_reason:
-                form.add_error(
-                    "override_reason",
-                    ValidationError(
-                        "A reason is required because " + "; ".join(why) + ".",
-                        code="reason_required",
-                    ),
-                )
+            if not form.cleaned_data.get("include"):
+                continue
+            for field, message in problems.get(form.cleaned_data["treatment"], []):
+                form.add_error(field, ValidationError(message, code="plan_review"))
 
 
 PlanFormSet = forms.formset_factory(

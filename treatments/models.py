@@ -112,6 +112,22 @@ class Patient(models.Model):
         default=False,
         help_text="Cryoglobulinaemia, cryofibrinogenaemia, Raynaud's or cold urticaria.",
     )
+    keloid_tendency = models.BooleanField(
+        "keloids or raised scars",
+        default=False,
+        help_text="Has formed keloids or raised (hypertrophic) scars before.",
+    )
+    anticoagulant = models.BooleanField(
+        "takes an anticoagulant",
+        default=False,
+        help_text="Warfarin, a DOAC, heparin, or an antiplatelet such as clopidogrel.",
+    )
+    photosensitising_drug = models.BooleanField(
+        "takes a photosensitising drug",
+        default=False,
+        help_text="A drug that makes the skin burn easily in light, e.g. doxycycline, "
+        "a thiazide or amiodarone.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -193,6 +209,17 @@ class LesionSite(models.Model):
     largest_mm = models.DecimalField("largest diameter (mm)", max_digits=4, decimal_places=1)
     depth = models.CharField(max_length=12, choices=Depth.choices, default=Depth.SUPERFICIAL)
     months_present = models.PositiveIntegerField("months present")
+    red_flags = models.BooleanField(
+        "warning signs",
+        default=False,
+        help_text="Growing, bleeding, ulcerated or pigmented: no freezing or laser here before "
+        "a biopsy or referral.",
+    )
+    active_inflammation = models.BooleanField(
+        "inflamed now",
+        default=False,
+        help_text="Infection, a cold sore or dermatitis at this site today.",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -240,6 +267,12 @@ class TriedTreatment(models.Model):
         return f"{self.get_treatment_display()} ({outcome})"
 
 
+PATIENT_LINES_HELP = (
+    "One point per line. Start a line with [eye], [face] or [body] to print it only when a "
+    "treated site is in the eye area, on the face or on the body."
+)
+
+
 class Treatment(models.Model):
     """The catalogue entry of one professional treatment; its texts are edited in the admin."""
 
@@ -258,10 +291,10 @@ class Treatment(models.Model):
     default_interval_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
     patient_what_was_done = models.TextField("what was done (for the patient)")
     patient_what_to_expect = models.TextField("what to expect (for the patient)")
-    patient_do = models.TextField("do (for the patient)", help_text="One point per line.")
-    patient_dont = models.TextField("don't (for the patient)", help_text="One point per line.")
+    patient_do = models.TextField("do (for the patient)", help_text=PATIENT_LINES_HELP)
+    patient_dont = models.TextField("don't (for the patient)", help_text=PATIENT_LINES_HELP)
     patient_call_us = models.TextField(
-        "when to call the clinic (for the patient)", help_text="One point per line."
+        "when to call the clinic (for the patient)", help_text=PATIENT_LINES_HELP
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -343,6 +376,14 @@ class PlannedTreatment(models.Model):
     # Required by the workflow when the choice departs from the first-ranked option or is
     # contraindicated: the clinician's feedback that decision-support standards ask for.
     override_reason = models.TextField(blank=True)
+    # Where the advice said contraindicated when this was planned ("left cheek"), empty when
+    # nowhere; kept with the plan so that staff see the flag on every list before the patient.
+    contraindicated_at = models.CharField(
+        "contraindicated at", max_length=500, blank=True, editable=False
+    )
+    contraindication_accepted = models.BooleanField(
+        "contraindication accepted", default=False, editable=False
+    )
 
     class Meta:
         ordering = ["id"]
@@ -359,6 +400,11 @@ class PlannedTreatment(models.Model):
 
     def __str__(self):
         return f"{self.treatment} × {self.sessions}"
+
+    @property
+    def is_flagged(self) -> bool:
+        """Planned although contraindicated at one of its sites."""
+        return bool(self.contraindicated_at)
 
 
 class Session(models.Model):

@@ -24,6 +24,9 @@ Hit policy
 * A rule that recommends a treatment holds only where that treatment has not already been tried
   without success; there ``TRIED-FAILED`` says not indicated instead (a treatment that failed at
   a site is never recommended again for it; the clinician may still choose it, with a reason).
+* A ``limit`` row caps a treatment's status at a site (``consider`` at most, or
+  ``not_indicated``): the status is the strongest verdict, then lowered to the tightest limit that
+  applies. A limit never lowers ``contraindicated``. Its text is listed first among the reasons.
 * Cautions never change a status (they only order options of equal status: fewer cautions first).
 * For the whole case, a treatment's status is the best of its site statuses at the sites where it
   is not contraindicated; it is contraindicated only if it is contraindicated at every site. Its
@@ -31,7 +34,9 @@ Hit policy
   it is not contraindicated (all sites when contraindicated everywhere), each rule id once, in
   site order. If it is contraindicated at some sites only, a ``SITE-EXCLUDED`` caution names them.
 * Options are ranked 1..5 by status (recommended, consider, not_indicated, contraindicated), then
-  fewer cautions first, then the order of `TREATMENTS`.
+  fewer cautions first, then the order of `TREATMENTS`. At an eye-area site a peel or a retinoid
+  ranks after the other options of its status, and is never first while any other option there
+  is not contraindicated: the one exception to ranking by status (DESIGN §3a row 1).
 
 Versioning
 ----------
@@ -51,9 +56,11 @@ from functools import lru_cache
 from typing import Any
 
 __all__ = [
+    "CHANGE_LOG",
     "DEFAULT_THRESHOLDS",
     "DEPTHS",
     "EYE_AREA",
+    "FACE_AREA",
     "LOCATIONS",
     "MAX_AGE_YEARS",
     "MAX_COUNT",
@@ -62,6 +69,7 @@ __all__ = [
     "MAX_SITES",
     "MAX_TRIED",
     "MILIA_TYPES",
+    "MUCOSAL_AREA",
     "PROCEDURES",
     "RULES",
     "RULES_BASE_VERSION",
@@ -91,7 +99,39 @@ __all__ = [
     "validate_case",
 ]
 
-RULES_BASE_VERSION = "2026.1"
+RULES_BASE_VERSION = "2026.2"
+
+# What changed in each version of the rule table, newest first: shown on the rules reference page.
+CHANGE_LOG: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "2026.2",
+        (
+            "Eye area: a peel or a retinoid is at most 'consider' and never the first option; "
+            "keep acid off the lids and the cream away from the eyes (PEEL-EYE, RET-EYE).",
+            "Genital sites: no peel and no retinoid (PEEL-MUCOSA, RET-MUCOSA).",
+            "Widespread now counts distinct locations (both sides of one area count once) or the "
+            "total number of milia.",
+            "CO2 laser is recommended only for deep milia or where extraction failed at the site; "
+            "after another failed treatment it is 'consider' (LASER-RESISTED, LASER-OTHER-FAILED).",
+            "Corneal shields for laser near the lids (LASER-EYE-SHIELD).",
+            "Confirm the diagnosis before destroying large, resistant or unusual milia "
+            "(DX-CONFIRM); warning signs at a site rule out cryotherapy and laser there "
+            "(RED-FLAGS).",
+            "A site's location is required; 'neonatal' is refused from age 1; persistent milia "
+            "in a baby prompt a search for a syndrome (NEO-PERSISTENT).",
+            "Secondary milia: look for the cause (SECONDARY-CAUSE); eruptive or persistent "
+            "childhood milia: consider inherited syndromes (SYNDROME-CHECK).",
+            "Pregnancy: peels with glycolic or lactic acid only (PEEL-PREGNANT); defer laser "
+            "(LASER-PREGNANT).",
+            "Active inflammation at a site rules out procedures there until it settles (INFLAMED).",
+            "New patient cautions: keloids (KELOID), anticoagulants (ANTICOAGULANT), "
+            "photosensitising drugs (PHOTOSENSITISING), children aged 1 to 12 (CHILD-PROCEDURE).",
+            "Texts say what the tretinoin label says (pregnancy category C; caution when "
+            "nursing); laser cautions cite laser sources.",
+        ),
+    ),
+    ("2026.1", ("First rule table, from the clinical guide and DESIGN §3.",)),
+)
 
 # --- Vocabularies ------------------------------------------------------------------------------
 
@@ -117,6 +157,8 @@ LOCATIONS = (
     "other",
 )
 EYE_AREA = frozenset({"eyelid", "periorbital"})
+FACE_AREA = frozenset(LOCATIONS[: LOCATIONS.index("ear") + 1])  # eyelid .. ear
+MUCOSAL_AREA = frozenset({"genital"})
 SIDES = ("left", "right", "midline", "bilateral")
 DEPTHS = ("superficial", "deep")
 MILIA_TYPES = ("primary", "secondary", "neonatal", "milia_en_plaque", "multiple_eruptive", "unsure")
@@ -144,6 +186,15 @@ def _is_number(value: Any) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     return _is_int(value)
+
+
+_GUIDE_EXTRACTION = "guide: Mechanical Extraction"
+_GUIDE_PEELS = "guide: Chemical Peels"
+_GUIDE_RETINOIDS = "guide: Topical Retinoids"
+_GUIDE_CRYO = "guide: Cryotherapy"
+_GUIDE_LASER = "guide: Laser Ablation"
+_BERK_BAYLISS = "Berk & Bayliss, J Am Acad Dermatol 2008;59:1050–63"
+_SAFETY_REVIEW = "Dermatology safety review of the rules (DESIGN §3a, 2026.2)"
 
 
 def _threshold(default: int | float, source: str, basis: str) -> Any:
@@ -189,14 +240,33 @@ class Thresholds:
         "Freezing is kept for persistent milia, such as one that has stayed for years; a site "
         "present at least this many months counts as persistent.",
     )
+    DX_CONFIRM_MM: float = _threshold(
+        3.0,
+        _BERK_BAYLISS,
+        "Milia are 1 to 2 mm; a lesion larger than this many millimetres may be something else, "
+        "so the diagnosis is confirmed before it is frozen or lasered.",
+    )
+    NEWBORN_PERSISTENT_MONTHS: int = _threshold(
+        3,
+        _BERK_BAYLISS,
+        "Newborn milia clear within weeks; in a baby, milia present longer than this many months "
+        "are not the usual newborn kind.",
+    )
+    CHILD_MAX_AGE: int = _threshold(
+        12,
+        _SAFETY_REVIEW,
+        "Children from 1 year up to this age get a caution on freezing and laser (pain and "
+        "keeping still); persistent milia at these ages prompt a look for inherited syndromes.",
+    )
 
     def __post_init__(self) -> None:
         problems = _threshold_problems(self)
         if problems:
             raise ValueError("invalid thresholds: " + "; ".join(problems))
-        if isinstance(self.LARGE_MM, int):
-            # One spelling per value, so equal thresholds give the same version fingerprint.
-            object.__setattr__(self, "LARGE_MM", float(self.LARGE_MM))
+        for name in _MM_THRESHOLDS:
+            if isinstance(getattr(self, name), int):
+                # One spelling per value, so equal thresholds give the same version fingerprint.
+                object.__setattr__(self, name, float(getattr(self, name)))
 
     @classmethod
     def from_mapping(cls, overrides: Mapping[str, Any] | None) -> Thresholds:
@@ -217,7 +287,15 @@ class Thresholds:
         return cls(**overrides)
 
 
-_WHOLE_MINIMUMS = {"FEW_MAX": 1, "MANY_MIN": 1, "WIDESPREAD_SITES": 1, "PERSISTENT_MONTHS": 0}
+_WHOLE_MINIMUMS = {
+    "FEW_MAX": 1,
+    "MANY_MIN": 1,
+    "WIDESPREAD_SITES": 1,
+    "PERSISTENT_MONTHS": 0,
+    "NEWBORN_PERSISTENT_MONTHS": 0,
+    "CHILD_MAX_AGE": 1,
+}
+_MM_THRESHOLDS = ("LARGE_MM", "DX_CONFIRM_MM")
 
 
 def _threshold_problems(thresholds: Thresholds) -> list[str]:
@@ -226,9 +304,10 @@ def _threshold_problems(thresholds: Thresholds) -> list[str]:
         value = getattr(thresholds, name)
         if not (_is_int(value) and value >= minimum):
             problems.append(f"{name} must be a whole number of at least {minimum} (got {value!r})")
-    value = thresholds.LARGE_MM
-    if not (_is_number(value) and value > 0):
-        problems.append(f"LARGE_MM must be a number greater than 0 (got {value!r})")
+    for name in _MM_THRESHOLDS:
+        value = getattr(thresholds, name)
+        if not (_is_number(value) and value > 0):
+            problems.append(f"{name} must be a number greater than 0 (got {value!r})")
     return problems
 
 
@@ -267,6 +346,9 @@ class PatientFacts:
     isotretinoin_last_6_months: bool = False
     herpes_simplex_history: bool = False
     cold_intolerance: bool = False
+    keloid_tendency: bool = False
+    anticoagulant: bool = False
+    photosensitising_drug: bool = False
 
     @classmethod
     def from_dict(cls, data: Any) -> PatientFacts:
@@ -281,6 +363,9 @@ class PatientFacts:
             "isotretinoin_last_6_months": self.isotretinoin_last_6_months,
             "herpes_simplex_history": self.herpes_simplex_history,
             "cold_intolerance": self.cold_intolerance,
+            "keloid_tendency": self.keloid_tendency,
+            "anticoagulant": self.anticoagulant,
+            "photosensitising_drug": self.photosensitising_drug,
         }
 
 
@@ -299,13 +384,15 @@ class TriedTreatment:
 
 @dataclass(frozen=True, slots=True)
 class SiteFacts:
-    location: str = "other"
+    location: str
     side: str = "midline"
     count: int = 1
     largest_mm: int | float = 1.0
     depth: str = "superficial"
     months_present: int = 0
     tried: tuple[TriedTreatment, ...] = ()
+    red_flags: bool = False  # enlarging, bleeding, ulcerated or pigmented
+    active_inflammation: bool = False  # infection, a cold sore or dermatitis at the site
 
     @property
     def eye_area(self) -> bool:
@@ -324,6 +411,8 @@ class SiteFacts:
             "depth": self.depth,
             "months_present": self.months_present,
             "tried": [tried.to_dict() for tried in self.tried],
+            "red_flags": self.red_flags,
+            "active_inflammation": self.active_inflammation,
         }
 
 
@@ -392,7 +481,13 @@ def _boolean(value: Any) -> str | None:
     return None if value is True or value is False else "must be true or false"
 
 
+def _not_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
 def _age_years(value: Any) -> str | None:
+    if _not_finite(value):
+        return "must be a finite number"
     if _is_number(value) and 0 <= value <= MAX_AGE_YEARS:
         return None
     return f"must be a number from 0 to {MAX_AGE_YEARS}"
@@ -411,6 +506,8 @@ def _count(value: Any) -> str | None:
 
 
 def _largest_mm(value: Any) -> str | None:
+    if _not_finite(value):
+        return "must be a finite number"
     if not (_is_number(value) and value > 0):
         return "must be a number greater than 0"
     return f"must be at most {MAX_LARGEST_MM}" if value > MAX_LARGEST_MM else None
@@ -503,6 +600,9 @@ _check_patient = _object(
         ("isotretinoin_last_6_months", _boolean, False),
         ("herpes_simplex_history", _boolean, False),
         ("cold_intolerance", _boolean, False),
+        ("keloid_tendency", _boolean, False),
+        ("anticoagulant", _boolean, False),
+        ("photosensitising_drug", _boolean, False),
     ),
     required={"age_years"},
 )
@@ -530,8 +630,10 @@ _check_site = _object(
             ),
             True,
         ),
+        ("red_flags", _boolean, False),
+        ("active_inflammation", _boolean, False),
     ),
-    required=set(),
+    required={"location"},
 )
 _check_case_object = _object(
     CaseFacts,
@@ -553,7 +655,17 @@ def _check_case(value: Any, path: str, errors: dict[str, list[str]]) -> Any:
     # A missing patient is reported as its one required field, the most useful thing to say.
     if isinstance(value, dict) and "patient" not in value:
         value = {"patient": {}, **value}
-    return _check_case_object(value, path, errors)
+    built = _check_case_object(value, path, errors)
+    if isinstance(value, dict) and value.get("milia_type") == "neonatal":
+        age = value["patient"].get("age_years") if isinstance(value["patient"], dict) else None
+        if _age_years(age) is None and age >= 1:
+            # Newborn milia clear within weeks of birth; from age 1 the type is another one.
+            errors.setdefault("milia_type", []).append(
+                "neonatal milia are for a baby under 1 year; choose another type for this "
+                f"patient (patient.age_years is {age})"
+            )
+            return _BAD
+    return built
 
 
 def _build(checker: Callable[[Any, str, dict], Any], data: Any) -> Any:
@@ -708,11 +820,15 @@ class CaseAggregates:
     """Facts about the whole case that site rules need, computed once per evaluation."""
 
     newborn: bool
+    newborn_persistent: bool  # a baby whose milia have lasted beyond the newborn weeks
+    child: bool  # from 1 year up to CHILD_MAX_AGE
+    childhood_persistent: bool  # a child whose milia have lasted PERSISTENT_MONTHS or more
     widespread: bool
     total_count: int
-    site_count: int
+    location_count: int  # distinct locations: the left and right of one area count once
     milia_type: str
     recurrent: bool
+    red_flags: bool  # warning signs at any site
 
 
 Predicate = Callable[[PatientFacts, SiteFacts | None, CaseAggregates, Thresholds], bool]
@@ -728,8 +844,8 @@ class Rule:
 
     id: str
     treatment: str | None
-    kind: str  # "verdict", "caution" or "advice"
-    status: str | None  # the status a verdict gives; None for cautions and advice
+    kind: str  # "verdict", "limit", "caution" or "advice"
+    status: str | None  # the status a verdict gives, or the most a limit allows; else None
     applies: Predicate
     text: str
     source: str
@@ -741,19 +857,33 @@ class Rule:
 
 def aggregate(case: CaseFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> CaseAggregates:
     total = sum(site.count for site in case.sites)
+    locations = len({site.location for site in case.sites})
+    age = case.patient.age_years
+    newborn = case.milia_type == "neonatal" or age < 1
+    longest = max(site.months_present for site in case.sites)
+    # Age in completed years, as the app counts it: 12.5 is "aged 12", still a child.
+    child = 1 <= age < thresholds.CHILD_MAX_AGE + 1
     return CaseAggregates(
-        newborn=case.milia_type == "neonatal" or case.patient.age_years < 1,
-        widespread=total >= thresholds.MANY_MIN or len(case.sites) >= thresholds.WIDESPREAD_SITES,
+        newborn=newborn,
+        newborn_persistent=newborn and longest > thresholds.NEWBORN_PERSISTENT_MONTHS,
+        child=child,
+        childhood_persistent=child and longest >= thresholds.PERSISTENT_MONTHS,
+        widespread=total >= thresholds.MANY_MIN or locations >= thresholds.WIDESPREAD_SITES,
         total_count=total,
-        site_count=len(case.sites),
+        location_count=locations,
         milia_type=case.milia_type,
         recurrent=case.recurrent,
+        red_flags=any(site.red_flags for site in case.sites),
     )
 
 
 def _resisted(site: SiteFacts, except_treatment: str) -> bool:
     """Some treatment other than `except_treatment` was tried at this site and did not work."""
     return any(not tried.worked and tried.treatment != except_treatment for tried in site.tried)
+
+
+def _failed_here(site: SiteFacts, treatment: str) -> bool:
+    return any(tried.treatment == treatment and not tried.worked for tried in site.tried)
 
 
 def _large_persistent(site: SiteFacts, th: Thresholds) -> bool:
@@ -769,7 +899,8 @@ def case_level(predicate: Predicate) -> Predicate:
 
 
 # Predicates: (patient, site, case aggregates, thresholds) -> bool. Every indication rule
-# (anything but a contraindication, caution or the newborn rule) holds only when not newborn.
+# (anything but a contraindication, limit, caution or the newborn rule) holds only when not
+# newborn.
 
 
 def few_superficial(p, s, c, th):
@@ -800,16 +931,40 @@ def eye_area(p, s, c, th):
     return s.location in EYE_AREA
 
 
-def resisted_other_than_laser(p, s, c, th):
-    return not c.newborn and _resisted(s, "co2_laser")
+def mucosal_area(p, s, c, th):
+    return s.location in MUCOSAL_AREA
+
+
+def extraction_failed_here(p, s, c, th):
+    return not c.newborn and _failed_here(s, "extraction")
+
+
+def other_than_extraction_or_laser_failed(p, s, c, th):
+    return not c.newborn and any(
+        not tried.worked and tried.treatment not in ("extraction", "co2_laser") for tried in s.tried
+    )
 
 
 def neither_deep_nor_resisted(p, s, c, th):
     return not c.newborn and s.depth != "deep" and not _resisted(s, "co2_laser")
 
 
-def _failed_here(site: SiteFacts, treatment: str) -> bool:
-    return any(tried.treatment == treatment and not tried.worked for tried in site.tried)
+def diagnosis_in_doubt(p, s, c, th):
+    """Large for a milium, resisted two treatments, or a type that mimics other lesions."""
+    failed = {tried.treatment for tried in s.tried if not tried.worked}
+    return (
+        s.largest_mm > th.DX_CONFIRM_MM
+        or len(failed) >= 2
+        or c.milia_type in ("secondary", "milia_en_plaque", "multiple_eruptive")
+    )
+
+
+def warning_signs(p, s, c, th):
+    return s.red_flags
+
+
+def inflamed(p, s, c, th):
+    return s.active_inflammation
 
 
 def _tried_without_success(treatment: str) -> Predicate:
@@ -866,13 +1021,58 @@ def cold_intolerant(p, s, c, th):
 
 
 @case_level
+def keloid_tendency(p, s, c, th):
+    return p.keloid_tendency
+
+
+@case_level
+def on_anticoagulant(p, s, c, th):
+    return p.anticoagulant
+
+
+@case_level
+def photosensitising_drug(p, s, c, th):
+    return p.photosensitising_drug
+
+
+@case_level
+def child(p, s, c, th):
+    return c.child
+
+
+@case_level
 def newborn(p, s, c, th):
     return c.newborn
 
 
 @case_level
+def newborn_settling(p, s, c, th):
+    return c.newborn and not c.newborn_persistent
+
+
+@case_level
+def newborn_persistent(p, s, c, th):
+    return c.newborn_persistent
+
+
+@case_level
 def not_newborn(p, s, c, th):
     return not c.newborn
+
+
+@case_level
+def secondary(p, s, c, th):
+    return c.milia_type == "secondary"
+
+
+@case_level
+def eruptive_or_persistent_in_childhood(p, s, c, th):
+    return c.milia_type == "multiple_eruptive" or c.childhood_persistent
+
+
+@case_level
+def any_warning_signs(p, s, c, th):
+    return c.red_flags
 
 
 @case_level
@@ -912,12 +1112,14 @@ def _rows(
     return tuple(Rule(rule_id, t, kind, status, applies, text, source) for t in treatments)
 
 
-_GUIDE_EXTRACTION = "guide: Mechanical Extraction"
-_GUIDE_PEELS = "guide: Chemical Peels"
-_GUIDE_RETINOIDS = "guide: Topical Retinoids"
-_GUIDE_CRYO = "guide: Cryotherapy"
-_GUIDE_LASER = "guide: Laser Ablation"
-_BERK_BAYLISS = "Berk & Bayliss, J Am Acad Dermatol 2008;59:1050–63"
+_TRETINOIN_LABEL = "Tretinoin prescribing information"
+_IADVL_PEELS = "IADVL chemical peel guideline (Khunger et al. 2008)"
+_TRIVEDI = "Trivedi et al., Int J Womens Dermatol 2017;3:6-10"
+_CLEBAK = "Clebak et al., Am Fam Physician 2020;101:399-406"
+_ALEXIS = "Alexis, Br J Dermatol 2013;169 Suppl 3:91-7"
+_GILBERT = "Gilbert & McBurney, Dermatol Surg 2000;26:50-4"
+_CRYO_PIGMENT = "Am Fam Physician 2004 (cryosurgery); IADVL chemical peel guideline"
+_PROCEDURE_ROWS = ("extraction", "chemical_peel", "cryotherapy", "co2_laser")
 
 # fmt: off
 RULES: tuple[Rule, ...] = (
@@ -950,8 +1152,8 @@ RULES: tuple[Rule, ...] = (
     *_rows(
         "PEEL-WIDESPREAD", ("chemical_peel",), "verdict", "recommended",
         _unless_failed_here("chemical_peel", widespread),
-        "Many milia or several areas: a series of 4 to 6 light acid peels a few weeks apart "
-        "thins them out across the whole area and helps stop new ones forming.",
+        "Many milia, or milia in several areas: a series of 4 to 6 light acid peels a few weeks "
+        "apart thins them out across the whole area and helps stop new ones forming.",
         _GUIDE_PEELS,
     ),
     *_rows(
@@ -959,12 +1161,34 @@ RULES: tuple[Rule, ...] = (
         "Few milia on a small area: resurfacing the whole area is not needed.",
         _GUIDE_PEELS,
     ),
+    *_rows(
+        "PEEL-EYE", ("chemical_peel",), "limit", "consider", eye_area,
+        "Eye area: a peel is at most an option to consider here, never the first choice; acid "
+        "on the thin eyelid skin or in the eye does harm.",
+        _IADVL_PEELS,
+    ),
+    *_rows(
+        "PEEL-EYE-GUARD", ("chemical_peel",), "caution", None, eye_area,
+        "Keep the acid off the eyelids and out of the eyes; have eye wash ready.",
+        _IADVL_PEELS,
+    ),
+    *_rows(
+        "PEEL-MUCOSA", ("chemical_peel",), "limit", "not_indicated", mucosal_area,
+        "Genital skin: peels are not used on mucous membranes or the skin next to them.",
+        f"{_TRETINOIN_LABEL} (keep away from mucous membranes)",
+    ),
+    *_rows(
+        "PEEL-PREGNANT", ("chemical_peel",), "caution", None, pregnant,
+        "Pregnant: use a glycolic or lactic acid peel only; no salicylic acid and no TCA.",
+        _TRIVEDI,
+    ),
     # Topical retinoid
     *_rows(
         "RET-PREGNANT", ("topical_retinoid",), "verdict", "contraindicated", pregnant,
-        "Pregnant: the tretinoin label advises against use in pregnancy (birth defects have "
-        "been reported).",
-        "Tretinoin prescribing information (pregnancy)",
+        "Pregnant: tretinoin is pregnancy category C on its label (use only if the benefit "
+        "justifies the risk; birth defects have been reported). For milia that bar is not met: "
+        "do not use it while pregnant.",
+        f"{_TRETINOIN_LABEL} (pregnancy)",
     ),
     *_rows(
         "RET-RECURRENT", ("topical_retinoid",), "verdict", "recommended",
@@ -986,10 +1210,30 @@ RULES: tuple[Rule, ...] = (
         _GUIDE_RETINOIDS,
     ),
     *_rows(
+        "RET-EYE", ("topical_retinoid",), "limit", "consider", eye_area,
+        "Eye area: a retinoid is at most an option to consider here, never the first choice.",
+        f"{_TRETINOIN_LABEL} (keep away from the eyes)",
+    ),
+    *_rows(
+        "RET-EYE-AWAY", ("topical_retinoid",), "caution", None, eye_area,
+        "Keep the cream away from the eyes and the edges of the eyelids.",
+        f"{_TRETINOIN_LABEL} (keep away from the eyes)",
+    ),
+    *_rows(
+        "RET-MUCOSA", ("topical_retinoid",), "limit", "not_indicated", mucosal_area,
+        "Genital skin: the label says to keep tretinoin away from mucous membranes.",
+        f"{_TRETINOIN_LABEL} (keep away from mucous membranes)",
+    ),
+    *_rows(
         "RET-BREASTFEEDING", ("topical_retinoid",), "caution", None, breastfeeding,
-        "Breastfeeding: the tretinoin label advises against use while nursing; discuss "
-        "before prescribing.",
-        "Tretinoin prescribing information (lactation)",
+        "Breastfeeding: the label advises caution when nursing; little tretinoin is absorbed "
+        "through the skin. Keep the baby's skin from touching treated skin.",
+        f"{_TRETINOIN_LABEL} (nursing mothers); LactMed: tretinoin",
+    ),
+    *_rows(
+        "RET-INFLAMED", ("topical_retinoid",), "caution", None, inflamed,
+        "Inflamed skin here: tretinoin can badly irritate it; wait until it settles.",
+        f"{_TRETINOIN_LABEL} (eczema and irritated skin)",
     ),
     # Cryotherapy
     *_rows(
@@ -1025,9 +1269,16 @@ RULES: tuple[Rule, ...] = (
     ),
     *_rows(
         "LASER-RESISTED", ("co2_laser",), "verdict", "recommended",
-        _unless_failed_here("co2_laser", resisted_other_than_laser),
-        "Milia here did not respond to another treatment: the CO2 laser is meant for such "
-        "stubborn cases.",
+        _unless_failed_here("co2_laser", extraction_failed_here),
+        "Extraction did not work here: the CO2 laser is meant for milia that other methods "
+        "cannot clear.",
+        _GUIDE_LASER,
+    ),
+    *_rows(
+        "LASER-OTHER-FAILED", ("co2_laser",), "verdict", "consider",
+        _unless_failed_here("co2_laser", other_than_extraction_or_laser_failed),
+        "Another treatment did not work here: the laser may be considered, though it is kept "
+        "for when other methods, extraction first, are not viable.",
         _GUIDE_LASER,
     ),
     *_rows(
@@ -1036,19 +1287,54 @@ RULES: tuple[Rule, ...] = (
         "methods will not do; not needed here.",
         _GUIDE_LASER,
     ),
+    *_rows(
+        "LASER-PREGNANT", ("co2_laser",), "limit", "consider", pregnant,
+        "Pregnant: laser for milia is elective; defer it until after the pregnancy.",
+        _TRIVEDI,
+    ),
+    *_rows(
+        "LASER-EYE-SHIELD", ("co2_laser",), "caution", None, eye_area,
+        "Near the eyelids: protect the eyes with internal metal corneal shields.",
+        "Huang et al., J Clin Aesthet Dermatol 2018;11(2):15-18; ANSI Z136.3",
+    ),
     # Newborn
     *_rows(
         "NEO-OBSERVE", TREATMENTS, "verdict", "not_indicated", newborn,
-        "Newborn milia clear up by themselves within a few weeks: observe, no treatment.",
+        "Under 1 year: no treatment for milia in a baby; observe.",
         _BERK_BAYLISS,
+    ),
+    # Site conditions
+    *_rows(
+        "RED-FLAGS", ("cryotherapy", "co2_laser"), "verdict", "contraindicated", warning_signs,
+        "Warning signs here (growing, bleeding, ulcerated or pigmented): do not destroy the "
+        "lesion before a biopsy or a referral has confirmed what it is.",
+        f"{_BERK_BAYLISS}; {_CLEBAK}",
+    ),
+    *_rows(
+        "RED-FLAGS", ("extraction", "chemical_peel", "topical_retinoid"), "caution", None,
+        warning_signs,
+        "Warning signs here (growing, bleeding, ulcerated or pigmented): confirm what the "
+        "lesion is, by biopsy or referral, before treating it.",
+        f"{_BERK_BAYLISS}; {_CLEBAK}",
+    ),
+    *_rows(
+        "INFLAMED", _PROCEDURE_ROWS, "verdict", "contraindicated", inflamed,
+        "Active inflammation here (infection, a cold sore or dermatitis): no procedure at this "
+        "site until it has settled.",
+        _IADVL_PEELS,
     ),
     # Cautions
     *_rows(
-        "FITZ-PIGMENT", ("chemical_peel", "cryotherapy", "co2_laser"), "caution", None,
-        darker_skin_type,
+        "FITZ-PIGMENT", ("chemical_peel", "cryotherapy"), "caution", None, darker_skin_type,
         "Skin type IV to VI: a higher risk of lasting darker or lighter patches afterwards; "
         "use with care.",
-        "Am Fam Physician 2004 (cryosurgery); IADVL chemical peel guideline",
+        _CRYO_PIGMENT,
+    ),
+    *_rows(
+        "FITZ-PIGMENT", ("co2_laser",), "caution", None, darker_skin_type,
+        "Skin type IV to VI: a higher risk of lasting darker or lighter patches after laser; "
+        "use conservative settings.",
+        _ALEXIS,
     ),
     *_rows(
         "ISO-RECENT", ("chemical_peel", "co2_laser"), "caution", None, recent_isotretinoin,
@@ -1057,15 +1343,43 @@ RULES: tuple[Rule, ...] = (
         "ASDS consensus, Waldman et al. 2017",
     ),
     *_rows(
-        "HSV-PROPHYLAXIS", ("chemical_peel", "co2_laser"), "caution", None, cold_sore_history,
+        "HSV-PROPHYLAXIS", ("chemical_peel",), "caution", None, cold_sore_history,
         "History of cold sores: consider antiviral prophylaxis before this procedure.",
         "IADVL chemical peel guideline",
     ),
     *_rows(
-        "EYE-DELICATE", ("chemical_peel", "topical_retinoid", "co2_laser"), "caution", None,
-        eye_area,
-        "Eye area: the skin here is thin and delicate; hand extraction is preferred.",
-        _GUIDE_EXTRACTION,
+        "HSV-PROPHYLAXIS", ("co2_laser",), "caution", None, cold_sore_history,
+        "History of cold sores: consider antiviral prophylaxis before laser resurfacing.",
+        _GILBERT,
+    ),
+    *_rows(
+        "KELOID", ("chemical_peel", "cryotherapy", "co2_laser"), "caution", None,
+        keloid_tendency,
+        "Keloids or raised scars in the past: a higher risk of scarring; weigh this first.",
+        "Gold et al., Dermatol Surg 2014;40:825-31",
+    ),
+    *_rows(
+        "ANTICOAGULANT", _PROCEDURE_ROWS, "caution", None, on_anticoagulant,
+        "On an anticoagulant: keep taking it; expect more bruising or bleeding.",
+        "Otley, Mayo Clin Proc 2003;78:1392-6",
+    ),
+    *_rows(
+        "PHOTOSENSITISING", ("chemical_peel", "topical_retinoid", "co2_laser"), "caution", None,
+        photosensitising_drug,
+        "On a drug that makes the skin sensitive to light: a higher risk of burns and "
+        "irritation; strict sun protection.",
+        "Monteiro et al., Clin Dermatol 2016;34:571-81",
+    ),
+    *_rows(
+        "CHILD-PROCEDURE", ("cryotherapy", "co2_laser"), "caution", None, child,
+        "A child: freezing and laser hurt and need the child to keep still; weigh this first.",
+        _SAFETY_REVIEW,
+    ),
+    *_rows(
+        "DX-CONFIRM", ("cryotherapy", "co2_laser"), "caution", None, diagnosis_in_doubt,
+        "Larger than a typical milium, resistant to two treatments, or an unusual type: "
+        "confirm the diagnosis before destroying the lesion.",
+        f"{_BERK_BAYLISS}; {_CLEBAK}",
     ),
     *(
         Rule(
@@ -1095,15 +1409,39 @@ RULES: tuple[Rule, ...] = (
         "guide: Chemical Peels; Topical Retinoids; Laser Ablation",
     ),
     *_rows(
-        "NEO-OBSERVE", (None,), "advice", None, newborn,
+        "NEO-OBSERVE", (None,), "advice", None, newborn_settling,
         "Newborn milia go away on their own within a few weeks; reassure and observe.",
         _BERK_BAYLISS,
+    ),
+    *_rows(
+        "NEO-PERSISTENT", (None,), "advice", None, newborn_persistent,
+        "Milia in a baby that have lasted beyond the first months are not the usual newborn "
+        "kind: look for an associated syndrome rather than reassure.",
+        _BERK_BAYLISS,
+    ),
+    *_rows(
+        "SECONDARY-CAUSE", (None,), "advice", None, secondary,
+        "Secondary milia: look for the cause, such as porphyria cutanea tarda (milia on the "
+        "hands), a blistering disease, burns, radiotherapy or potent topical steroids.",
+        _BERK_BAYLISS,
+    ),
+    *_rows(
+        "SYNDROME-CHECK", (None,), "advice", None, eruptive_or_persistent_in_childhood,
+        "Eruptive milia, or milia that persist in childhood: consider an inherited syndrome "
+        "(such as Gorlin, Bazex-Dupré-Christol or Rombo).",
+        _BERK_BAYLISS,
+    ),
+    *_rows(
+        "RED-FLAGS", (None,), "advice", None, any_warning_signs,
+        "A site shows warning signs: arrange a biopsy or a referral before any destructive "
+        "treatment there.",
+        f"{_BERK_BAYLISS}; {_CLEBAK}",
     ),
     *_rows(
         "DX-CONFIRM", (None,), "advice", None, uncertain_type,
         "The type of milia is unsure or uncommon: confirm the diagnosis and type before "
         "planning a procedure.",
-        "guide: Conclusion",
+        f"guide: Conclusion; {_BERK_BAYLISS}",
     ),
 )
 # fmt: on
@@ -1113,11 +1451,19 @@ RULES: tuple[Rule, ...] = (
 _STRENGTH = {"contraindicated": 3, "recommended": 2, "consider": 1, "not_indicated": 0}
 _RANK_ORDER = {status: position for position, status in enumerate(STATUSES)}
 _TREATMENT_ORDER = {treatment: position for position, treatment in enumerate(TREATMENTS)}
-_CONTRAINDICATING_RULES = frozenset(r.id for r in RULES if r.status == "contraindicated")
+_CONTRAINDICATING_RULES = frozenset(
+    r.id for r in RULES if r.kind == "verdict" and r.status == "contraindicated"
+)
+# At an eye-area site these rank after every other option that is not contraindicated there.
+_NEVER_FIRST_AT_EYE = frozenset({"chemical_peel", "topical_retinoid"})
+# Limits are verdict rows whose strength is negative, so they sort after every verdict: a limit
+# of "consider" is -2, "not_indicated" -3 (the status strength it allows, minus 3).
+_LIMIT_OFFSET = 3
 
 
 def _compile() -> tuple[tuple, dict, dict, tuple]:
-    """The rule table as lookup rows: per treatment, verdicts (strongest first) and cautions.
+    """The rule table as lookup rows: per treatment, verdicts (strongest first, then limits) and
+    cautions.
 
     Each row carries a slot: None for a case-level predicate, else the index of its predicate in
     the tuple of distinct site-level predicates.
@@ -1135,6 +1481,11 @@ def _compile() -> tuple[tuple, dict, dict, tuple]:
         if rule.kind == "verdict":
             row = (rule.applies, slot, rule.finding, rule.status, _STRENGTH[rule.status])
             verdicts[rule.treatment].append(row)
+        elif rule.kind == "limit":
+            strength = _STRENGTH[rule.status] - _LIMIT_OFFSET
+            verdicts[rule.treatment].append(
+                (rule.applies, slot, rule.finding, rule.status, strength)
+            )
         elif rule.kind == "caution":
             cautions[rule.treatment].append((rule.applies, slot, rule.finding))
         else:
@@ -1181,15 +1532,32 @@ def _rows_for_case(patient, agg, th):
 
 def _rank(
     assessed: list[tuple[str, str, tuple[Finding, ...], tuple[Finding, ...]]],
+    eye_site: bool = False,
 ) -> tuple[Option, ...]:
-    """Options ranked 1..5: by status, then fewer cautions, then the order of TREATMENTS."""
+    """Options ranked 1..5: by status, then fewer cautions, then the order of TREATMENTS.
+
+    At an eye-area site a peel or a retinoid ranks after the other options of its status, and
+    is never first while another option there is not contraindicated.
+    """
     keyed = sorted(
-        (_RANK_ORDER[status], len(cautions), _TREATMENT_ORDER[treatment], status, reasons, cautions)
+        (
+            _RANK_ORDER[status],
+            eye_site and treatment in _NEVER_FIRST_AT_EYE,
+            len(cautions),
+            _TREATMENT_ORDER[treatment],
+            status,
+            reasons,
+            cautions,
+        )
         for treatment, status, reasons, cautions in assessed
     )
+    if eye_site and keyed[0][1]:
+        first = next((row for row in keyed if not row[1] and row[4] != "contraindicated"), keyed[0])
+        keyed.remove(first)
+        keyed.insert(0, first)
     return tuple(
         Option(TREATMENTS[position], status, rank, reasons, cautions, COURSES[TREATMENTS[position]])
-        for rank, (_, _, position, status, reasons, cautions) in enumerate(keyed, start=1)
+        for rank, (*_, position, status, reasons, cautions) in enumerate(keyed, start=1)
     )
 
 
@@ -1203,12 +1571,20 @@ def _assess_site(hits, verdict_rows, caution_rows):
         status = "not_indicated"
         best = -1
         reasons = []
+        limits = []
         for slot, finding, verdict, strength in verdicts:
             if slot == _HOLDS or hits[slot]:
+                if strength < 0:  # a limit: rows are sorted, so every verdict came before
+                    if status != "contraindicated" and _STRENGTH[verdict] < _STRENGTH[status]:
+                        status = verdict
+                    limits.append(finding)
+                    continue
                 reasons.append(finding)
                 if strength > best:
                     best = strength
                     status = verdict
+        if limits:
+            reasons = limits + reasons
         found = tuple(finding for slot, finding in cautions if slot == _HOLDS or hits[slot])
         assessed.append((treatment, status, tuple(reasons), found))
     return assessed
@@ -1294,10 +1670,11 @@ def evaluate(case: CaseFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Ca
     site_results = []
     for index, site in enumerate(case.sites):
         hits = tuple([applies(patient, site, agg, thresholds) for applies in _SITE_PREDICATES])
+        # The eye-area predicate is among the hits, so equal hits mean an equal eye_area too.
         known = assessments.get(hits)
         if known is None:
             assessed = _assess_site(hits, verdict_rows, caution_rows)
-            known = assessments[hits] = (assessed, _rank(assessed))
+            known = assessments[hits] = (assessed, _rank(assessed, site.location in EYE_AREA))
         per_site.append(known[0])
         site_results.append(
             SiteResult(index, site.location, site.side, site.location in EYE_AREA, known[1])

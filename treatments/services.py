@@ -13,8 +13,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
+from django.utils.text import get_text_list
 
-from treatments import planning, rules
+from treatments import planning, reference, rules
 from treatments.models import (
     Consultation,
     LesionSite,
@@ -23,6 +24,7 @@ from treatments.models import (
     Recommendation,
     Session,
     Treatment,
+    TreatmentCode,
     TriedTreatment,
 )
 
@@ -42,10 +44,17 @@ class StaleConsultation(Exception):
 
 
 class PlanNeedsReview(Exception):
-    """The plan no longer matches the advice (the sites changed) and needs reasons."""
+    """The plan cannot be saved or signed as it stands: a choice is never allowed (cryotherapy in
+    the eye area), or needs a reason or the acceptance of a contraindication.
 
-    def __init__(self, problems: dict[str, list[str]]):
-        super().__init__("The plan needs a reason for some choices.")
+    ``problems`` maps a treatment code to (form field, message) pairs.
+    """
+
+    def __init__(self, problems: dict[str, list[tuple[str, str]]]):
+        super().__init__(
+            "The plan needs review: "
+            + " ".join(message for pairs in problems.values() for _, message in pairs)
+        )
         self.problems = problems
 
 
@@ -55,6 +64,11 @@ class PlanNeedsReview(Exception):
 def rules_thresholds() -> rules.Thresholds:
     """The thresholds in force: the defaults, with any overrides from settings."""
     return rules.Thresholds.from_mapping(settings.MILIA_RULES_THRESHOLDS)
+
+
+def rules_reference() -> dict:
+    """The rules reference (every rule, its source, the thresholds in force), JSON-ready."""
+    return reference.rules_reference(rules_thresholds())
 
 
 def age_in_years(date_of_birth: date, on: date) -> int:
@@ -85,6 +99,9 @@ def consultation_facts(consultation: Consultation) -> dict:
             "isotretinoin_last_6_months": patient.isotretinoin_last_6_months,
             "herpes_simplex_history": patient.herpes_simplex_history,
             "cold_intolerance": patient.cold_intolerance,
+            "keloid_tendency": patient.keloid_tendency,
+            "anticoagulant": patient.anticoagulant,
+            "photosensitising_drug": patient.photosensitising_drug,
         },
         "milia_type": consultation.milia_type,
         "recurrent": consultation.recurrent,
@@ -100,6 +117,8 @@ def consultation_facts(consultation: Consultation) -> dict:
                     {"treatment": tried.treatment, "worked": tried.worked}
                     for tried in site.tried.all()
                 ],
+                "red_flags": site.red_flags,
+                "active_inflammation": site.active_inflammation,
             }
             for site in consultation.sites.all()
         ],
@@ -204,27 +223,92 @@ class PlanChoice:
     starts_on: date | None
     product_notes: str = ""
     override_reason: str = ""
+    accept_contraindication: bool = False
 
 
-def plan_reason_requirements(
-    choices: list[PlanChoice], consultation: Consultation, result: rules.CaseResult
-) -> dict[str, list[str]]:
-    """Why each choice needs a written reason, against the advice for the chart as it stands."""
+def _planned_indexes(choices: list[PlanChoice], consultation: Consultation) -> dict[str, list]:
     index_of = {site.pk: index for index, site in enumerate(consultation.sites.all())}
-    planned = {c.treatment: [index_of[pk] for pk in c.site_ids if pk in index_of] for c in choices}
-    return planning.reason_requirements(planned, result)
+    return {c.treatment: [index_of[pk] for pk in c.site_ids if pk in index_of] for c in choices}
+
+
+def plan_problems(
+    choices: list[PlanChoice], consultation: Consultation, result: rules.CaseResult
+) -> dict[str, list[tuple[str, str]]]:
+    """What stops each choice from being planned, against the advice for the chart as it stands:
+    treatment code -> (form field, message) pairs; empty when the plan may be saved."""
+    planned = _planned_indexes(choices, consultation)
+    never = planning.forbidden(planned, result)
+    required = planning.reason_requirements(planned, result)
+    contraindicated = planning.contraindicated_sites(planned, result)
+    problems: dict[str, list[tuple[str, str]]] = {}
+    for choice in choices:
+        code = choice.treatment
+        name = TreatmentCode(code).label
+        found = problems.setdefault(code, [])
+        if code in never:
+            found.append(
+                ("sites", f"{name} cannot be planned here: " + "; ".join(never[code]) + ".")
+            )
+            continue
+        reason = choice.override_reason.strip()
+        if code in required and not reason:
+            found.append(
+                (
+                    "override_reason",
+                    "A reason is required because " + "; ".join(required[code]) + ".",
+                )
+            )
+        elif code in contraindicated and planning.contraindication_reason_problem(reason):
+            found.append(("override_reason", planning.contraindication_reason_problem(reason)))
+        if code in contraindicated and not choice.accept_contraindication:
+            found.append(
+                (
+                    "accept_contraindication",
+                    f"{name} is contraindicated at the "
+                    f"{get_text_list(contraindicated[code], 'and')}: tick to confirm that you "
+                    "accept this contraindication.",
+                )
+            )
+    return {code: found for code, found in problems.items() if found}
+
+
+def plan_forbidden(*, treatment_code: str, sites: list[LesionSite]) -> list[str]:
+    """Why a treatment can never be planned at these sites of one consultation (empty: it may
+    be). For paths that build a plan without the plan form, such as the admin."""
+    if not sites:
+        return []
+    consultation = consultation_with_chart(sites[0].consultation_id)
+    result = consultation_evaluate(consultation)
+    index_of = {site.pk: index for index, site in enumerate(consultation.sites.all())}
+    planned = {treatment_code: [index_of[site.pk] for site in sites if site.pk in index_of]}
+    return planning.forbidden(planned, result).get(treatment_code, [])
 
 
 @transaction.atomic
 def plan_save(
     *, consultation: Consultation, user, choices: list[PlanChoice], version: int | None
 ) -> Plan:
-    """Replace the consultation's plan with these choices (validated by PlanFormSet)."""
+    """Replace the consultation's plan with these choices.
+
+    Raises ``PlanNeedsReview`` when a choice is never allowed (cryotherapy in the eye area) or
+    lacks the reason or the acceptance of a contraindication it needs, whoever the caller.
+    """
     _locked_draft(consultation.pk, version)
+    consultation = consultation_with_chart(consultation.pk)
+    result = consultation_evaluate(consultation)
+    if result is None:
+        raise rules.InvalidCase({"sites": ["chart at least one lesion site before planning"]})
+    problems = plan_problems(choices, consultation, result)
+    if problems:
+        raise PlanNeedsReview(problems)
+    contraindicated = planning.contraindicated_sites(
+        _planned_indexes(choices, consultation), result
+    )
     plan, _ = Plan.objects.get_or_create(consultation=consultation, defaults={"created_by": user})
     plan.treatments.all().delete()
     treatments = Treatment.objects.in_bulk(field_name="code")
     for choice in choices:
+        where = contraindicated.get(choice.treatment, [])
         planned = PlannedTreatment.objects.create(
             plan=plan,
             treatment=treatments[choice.treatment],
@@ -233,6 +317,8 @@ def plan_save(
             starts_on=choice.starts_on,
             product_notes=choice.product_notes,
             override_reason=choice.override_reason,
+            contraindicated_at=get_text_list(where, "and"),
+            contraindication_accepted=bool(where) and choice.accept_contraindication,
         )
         planned.sites.set(choice.site_ids)
     _bump_version(consultation)
@@ -274,17 +360,29 @@ def consultation_sign(
                 interval_weeks=p.interval_weeks,
                 starts_on=p.starts_on,
                 override_reason=p.override_reason,
+                # Accepted for the sites it was planned at; a site changed since then makes
+                # plan_problems ask again through contraindicated_at below.
+                accept_contraindication=p.contraindication_accepted,
             )
             for p in planned_treatments
         ]
-        required = plan_reason_requirements(choices, consultation, result)
-        missing = {
-            code: why
-            for code, why in required.items()
-            if not next(c for c in choices if c.treatment == code).override_reason.strip()
-        }
-        if missing:
-            raise PlanNeedsReview(missing)
+        problems = plan_problems(choices, consultation, result)
+        contraindicated = planning.contraindicated_sites(
+            _planned_indexes(choices, consultation), result
+        )
+        for p in planned_treatments:
+            where = get_text_list(contraindicated.get(p.treatment.code, []), "and")
+            if where != p.contraindicated_at:
+                # The sites changed since the plan was saved: the acceptance no longer covers
+                # what is contraindicated now.
+                problems.setdefault(p.treatment.code, []).append(
+                    (
+                        "accept_contraindication",
+                        "The sites changed since this was accepted: review the plan.",
+                    )
+                )
+        if problems:
+            raise PlanNeedsReview(problems)
         # One save each, not bulk_create (which sends no signal): each session is audited.
         for p in planned_treatments:
             dates = session_dates(p.starts_on, p.sessions, p.interval_weeks)

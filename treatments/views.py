@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
-from treatments import body_map, display, services
+from treatments import body_map, display, planning, services
 from treatments.forms import (
     ConsultationForm,
     LesionSiteForm,
@@ -37,6 +37,7 @@ from treatments.models import (
     Session,
     Side,
     Treatment,
+    TreatmentCode,
 )
 
 PATIENTS_PER_PAGE = 25
@@ -336,20 +337,30 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
         prefix="plan",
     )
     if request.method == "POST" and formset.is_valid():
-        services.plan_save(
-            consultation=consultation,
-            user=request.user,
-            choices=formset.chosen(),
-            version=_posted_version(request),
-        )
-        messages.success(request, "The plan was saved. Sign the consultation to schedule it.")
-        return redirect(consultation)
+        try:
+            services.plan_save(
+                consultation=consultation,
+                user=request.user,
+                choices=formset.chosen(),
+                version=_posted_version(request),
+            )
+        except services.PlanNeedsReview as review:
+            # The chart changed between the form's check and the save: show what it needs now.
+            formset.add_review_problems(review.problems)
+        else:
+            messages.success(request, "The plan was saved. Sign the consultation to schedule it.")
+            return redirect(consultation)
     treatments = {t.code: t for t in Treatment.objects.all()}
     rows = display.plan_rows(formset, result, sites, treatments)
     return render(
         request,
         "treatments/plan_form.html",
-        {"consultation": consultation, "formset": formset, "rows": rows},
+        {
+            "consultation": consultation,
+            "formset": formset,
+            "rows": rows,
+            "reason_min_chars": planning.CONTRAINDICATION_REASON_MIN_CHARS,
+        },
         status=400 if formset.is_bound else 200,
     )
 
@@ -480,7 +491,8 @@ def _chart_context(request, consultation: Consultation) -> dict:
         "patient": consultation.patient,
         "sites": sites,
         "result": result,
-        "options": display.option_rows(result.options, names) if result else [],
+        "options": display.option_rows(result, names) if result else [],
+        "rules_url": reverse("treatments:rules_reference"),
         "matrix": display.site_matrix(result, sites, names) if result else [],
         "advice": result.advice if result else (),
         "plan": plan,
@@ -504,3 +516,22 @@ def _chart_response(request, pk: int) -> HttpResponse:
     consultation = _consultation_or_404(pk)
     response = render(request, "treatments/_chart.html", _chart_context(request, consultation))
     return retarget(response, "#chart")
+
+
+# --- Rules reference ----------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def rules_reference(request: HttpRequest) -> HttpResponse:
+    """Every rule with its source, the thresholds in force and the change log (no patient data)."""
+    reference = services.rules_reference()
+    names = dict(TreatmentCode.choices)
+    return render(
+        request,
+        "treatments/rules_reference.html",
+        {
+            "reference": reference,
+            "entries": display.reference_entries(reference["rules"], names),
+        },
+    )
