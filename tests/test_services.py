@@ -57,6 +57,9 @@ def test_consultation_facts_follow_the_rules_contract(dermatologist):
             "isotretinoin_last_6_months": False,
             "herpes_simplex_history": False,
             "cold_intolerance": False,
+            "keloid_tendency": False,
+            "anticoagulant": True,
+            "photosensitising_drug": False,
         },
         "milia_type": "primary",
         "recurrent": True,
@@ -69,6 +72,8 @@ def test_consultation_facts_follow_the_rules_contract(dermatologist):
                 "depth": "superficial",
                 "months_present": 3,
                 "tried": [{"treatment": "topical_retinoid", "worked": False}],
+                "red_flags": False,
+                "active_inflammation": True,
             }
         ],
     }
