@@ -97,7 +97,7 @@ def test_seed_demo_twice_does_not_duplicate(settings):
     settings.DEBUG = True
     call_command("seed_demo", stdout=StringIO())
     call_command("seed_demo", stdout=StringIO())
-    assert (Patient.objects.count(), Consultation.objects.count()) == (5, 5)
+    assert (Patient.objects.count(), Consultation.objects.count()) == (6, 6)
     assert Consultation.objects.filter(status="signed").count() == 1
     assert Group.objects.get(name=roles.DERMATOLOGIST).user_set.count() == 1
 
