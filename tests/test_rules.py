@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.guide import guide_text
 from treatments import rules
 from treatments.rules import (
     COURSES,
@@ -33,7 +34,6 @@ from treatments.rules import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-GUIDE = REPO_ROOT.parent / "shared" / "seed" / "milia-treatment-guide.txt"
 
 GUIDE_SECTIONS = {
     "Understanding the Milia Challenge: Why DIY Fails",
@@ -44,15 +44,31 @@ GUIDE_SECTIONS = {
     "Laser Ablation",
     "Conclusion",
 }
+# Each part of a source ("; " between parts) outside the guide is one of these.
 NAMED_REFERENCES = {
     "Berk & Bayliss, J Am Acad Dermatol 2008;59:1050–63",
     "Berk & Bayliss, J Am Acad Dermatol 2008",
+    "Clebak et al., Am Fam Physician 2020;101:399-406",
     "Tretinoin prescribing information (pregnancy)",
-    "Tretinoin prescribing information (lactation)",
+    "Tretinoin prescribing information (nursing mothers)",
+    "Tretinoin prescribing information (keep away from the eyes)",
+    "Tretinoin prescribing information (keep away from mucous membranes)",
+    "Tretinoin prescribing information (eczema and irritated skin)",
+    "LactMed: tretinoin",
     "DermNet NZ / BAD guidance on cryotherapy: cold intolerance",
-    "Am Fam Physician 2004 (cryosurgery); IADVL chemical peel guideline",
+    "Am Fam Physician 2004 (cryosurgery)",
     "ASDS consensus, Waldman et al. 2017",
     "IADVL chemical peel guideline",
+    "IADVL chemical peel guideline (Khunger et al. 2008)",
+    "Trivedi et al., Int J Womens Dermatol 2017;3:6-10",
+    "Huang et al., J Clin Aesthet Dermatol 2018;11(2):15-18",
+    "ANSI Z136.3",
+    "Alexis, Br J Dermatol 2013;169 Suppl 3:91-7",
+    "Gilbert & McBurney, Dermatol Surg 2000;26:50-4",
+    "Gold et al., Dermatol Surg 2014;40:825-31",
+    "Otley, Mayo Clin Proc 2003;78:1392-6",
+    "Monteiro et al., Clin Dermatol 2016;34:571-81",
+    "Dermatology safety review of the rules (DESIGN §3a, 2026.2)",
     "case record: treatments already tried at this site",
 }
 
@@ -60,9 +76,9 @@ NAMED_REFERENCES = {
 # --- Factories and readers ---------------------------------------------------------------------
 
 
-def make_site(**facts):
+def make_site(location="other", **facts):
     tried = tuple(TriedTreatment(t, w) for t, w in facts.pop("tried", ()))
-    return SiteFacts(tried=tried, **facts)
+    return SiteFacts(location=location, tried=tried, **facts)
 
 
 def make_case(*sites, milia_type="primary", recurrent=False, age_years=34, **patient):
@@ -117,18 +133,29 @@ def test_extraction_status_follows_count_depth_and_eye_area(
 
 
 @pytest.mark.parametrize(
-    ("counts", "status", "reasons"),
+    ("sites", "status", "reasons"),
     [
-        ((1,), "not_indicated", ["PEEL-FEW"]),
-        ((14,), "not_indicated", ["PEEL-FEW"]),
-        ((15,), "recommended", ["PEEL-WIDESPREAD"]),
-        ((7, 7), "not_indicated", ["PEEL-FEW"]),
-        ((8, 7), "recommended", ["PEEL-WIDESPREAD"]),
-        ((1, 1, 1), "recommended", ["PEEL-WIDESPREAD"]),
+        ((("cheek", "midline", 1),), "not_indicated", ["PEEL-FEW"]),
+        ((("cheek", "midline", 14),), "not_indicated", ["PEEL-FEW"]),
+        ((("cheek", "midline", 15),), "recommended", ["PEEL-WIDESPREAD"]),
+        ((("cheek", "left", 7), ("cheek", "right", 7)), "not_indicated", ["PEEL-FEW"]),
+        ((("cheek", "left", 8), ("cheek", "right", 7)), "recommended", ["PEEL-WIDESPREAD"]),
+        # 2026.2: widespread counts distinct locations, so three sites of one location are few.
+        (
+            (("cheek", "left", 1), ("cheek", "right", 1), ("cheek", "bilateral", 1)),
+            "not_indicated",
+            ["PEEL-FEW"],
+        ),
+        ((("cheek", "left", 1), ("chin", "midline", 1)), "not_indicated", ["PEEL-FEW"]),
+        (
+            (("cheek", "left", 1), ("chin", "midline", 1), ("nose", "midline", 1)),
+            "recommended",
+            ["PEEL-WIDESPREAD"],
+        ),
     ],
 )
-def test_chemical_peel_needs_many_lesions_or_several_sites(counts, status, reasons):
-    sites = [make_site(location="cheek", count=count) for count in counts]
+def test_chemical_peel_needs_many_lesions_or_several_locations(sites, status, reasons):
+    sites = [make_site(location=loc, side=side, count=count) for loc, side, count in sites]
 
     result = evaluate(make_case(*sites))
 
@@ -266,7 +293,15 @@ def test_cryotherapy_eye_area_contraindicated_whatever_else_holds(location, thre
         ("superficial", (), "not_indicated", ["LASER-RESERVED"]),
         ("deep", (), "recommended", ["LASER-DEEP"]),
         ("superficial", (("extraction", False),), "recommended", ["LASER-RESISTED"]),
-        ("superficial", (("topical_retinoid", False),), "recommended", ["LASER-RESISTED"]),
+        # 2026.2: laser is recommended after a failed extraction only; another failure: consider.
+        ("superficial", (("topical_retinoid", False),), "consider", ["LASER-OTHER-FAILED"]),
+        ("superficial", (("cryotherapy", False),), "consider", ["LASER-OTHER-FAILED"]),
+        (
+            "superficial",
+            (("extraction", False), ("chemical_peel", False)),
+            "recommended",
+            ["LASER-RESISTED", "LASER-OTHER-FAILED"],
+        ),
         ("superficial", (("extraction", True),), "not_indicated", ["LASER-RESERVED"]),
         (
             "superficial",
@@ -343,7 +378,8 @@ def test_tried_failed_guide_example_large_forehead_milium_ranks_cryotherapy_firs
 
 @pytest.mark.parametrize(
     ("milia_type", "age_years"),
-    [("neonatal", 0), ("neonatal", 34), ("primary", 0), ("primary", 0.9), ("secondary", 0.25)],
+    # Neonatal from age 1 is refused as input since 2026.2 (see test_rules_validation).
+    [("neonatal", 0), ("neonatal", 0.99), ("primary", 0), ("primary", 0.9), ("secondary", 0.25)],
 )
 def test_newborn_every_treatment_not_indicated_observe(milia_type, age_years):
     site = make_site(location="cheek", count=40, depth="deep", largest_mm=5.0, months_present=2)
@@ -372,7 +408,7 @@ def test_newborn_age_one_is_no_longer_newborn():
     ],
 )
 def test_newborn_contraindications_still_apply(location, patient, treatment, reasons):
-    case = make_case(make_site(location=location), milia_type="neonatal", **patient)
+    case = make_case(make_site(location=location), milia_type="neonatal", age_years=0, **patient)
 
     option = site_option(evaluate(case), treatment)
 
@@ -421,13 +457,14 @@ NO_CAUTIONS = {t: [] for t in TREATMENTS} | {
             {"chemical_peel": ["HSV-PROPHYLAXIS"], "co2_laser": ["HSV-PROPHYLAXIS", "IATRO-MILIA"]},
         ),
         ({"breastfeeding": True}, {}, {"topical_retinoid": ["RET-BREASTFEEDING"]}),
+        # 2026.2: EYE-DELICATE became one eye caution per treatment.
         (
             {},
             {"location": "eyelid"},
             {
-                "chemical_peel": ["EYE-DELICATE"],
-                "topical_retinoid": ["EYE-DELICATE"],
-                "co2_laser": ["EYE-DELICATE", "IATRO-MILIA"],
+                "chemical_peel": ["PEEL-EYE-GUARD"],
+                "topical_retinoid": ["RET-EYE-AWAY"],
+                "co2_laser": ["LASER-EYE-SHIELD", "IATRO-MILIA"],
             },
         ),
         ({}, {"tried": (("extraction", False),)}, {}),
@@ -436,14 +473,19 @@ NO_CAUTIONS = {t: [] for t in TREATMENTS} | {
             {"fitzpatrick": 5, "isotretinoin_last_6_months": True, "herpes_simplex_history": True},
             {"location": "periorbital", "tried": (("co2_laser", False),)},
             {
-                "chemical_peel": ["FITZ-PIGMENT", "ISO-RECENT", "HSV-PROPHYLAXIS", "EYE-DELICATE"],
-                "topical_retinoid": ["EYE-DELICATE"],
-                "cryotherapy": ["FITZ-PIGMENT", "IATRO-MILIA"],
-                "co2_laser": [
+                "chemical_peel": [
+                    "PEEL-EYE-GUARD",
                     "FITZ-PIGMENT",
                     "ISO-RECENT",
                     "HSV-PROPHYLAXIS",
-                    "EYE-DELICATE",
+                ],
+                "topical_retinoid": ["RET-EYE-AWAY"],
+                "cryotherapy": ["FITZ-PIGMENT", "IATRO-MILIA"],
+                "co2_laser": [
+                    "LASER-EYE-SHIELD",
+                    "FITZ-PIGMENT",
+                    "ISO-RECENT",
+                    "HSV-PROPHYLAXIS",
                     "IATRO-MILIA",
                 ],
             },
@@ -467,6 +509,10 @@ def test_cautions_attach_to_the_right_treatments(patient, site, changes):
         {"herpes_simplex_history": True},
         {"breastfeeding": True},
         {"fitzpatrick": 4, "isotretinoin_last_6_months": True, "herpes_simplex_history": True},
+        {"keloid_tendency": True},
+        {"anticoagulant": True},
+        {"photosensitising_drug": True},
+        {"age_years": 8},
     ],
 )
 @pytest.mark.parametrize("location", ["cheek", "eyelid"])
@@ -488,12 +534,12 @@ def test_cautions_never_change_a_status(patient, location):
     ("milia_type", "age_years", "advice"),
     [
         ("primary", 34, ["NO-DIY", "SUN-PROTECT"]),
-        ("secondary", 34, ["NO-DIY", "SUN-PROTECT"]),
+        ("secondary", 34, ["NO-DIY", "SUN-PROTECT", "SECONDARY-CAUSE"]),
         ("neonatal", 0, ["NO-DIY", "NEO-OBSERVE"]),
         ("primary", 0.5, ["NO-DIY", "NEO-OBSERVE"]),
         ("unsure", 34, ["NO-DIY", "SUN-PROTECT", "DX-CONFIRM"]),
         ("milia_en_plaque", 34, ["NO-DIY", "SUN-PROTECT", "DX-CONFIRM"]),
-        ("multiple_eruptive", 34, ["NO-DIY", "SUN-PROTECT", "DX-CONFIRM"]),
+        ("multiple_eruptive", 34, ["NO-DIY", "SUN-PROTECT", "SYNDROME-CHECK", "DX-CONFIRM"]),
         ("unsure", 0, ["NO-DIY", "NEO-OBSERVE", "DX-CONFIRM"]),
     ],
 )
@@ -548,18 +594,20 @@ def test_case_level_takes_best_status_and_reasons_of_sites_reaching_it():
 
 
 def test_case_level_cautions_unite_sites_once_each_in_site_order():
+    # DX-CONFIRM comes before IATRO-MILIA in the table, but only the second site has it.
     case = make_case(
         make_site(location="eyelid", tried=(("co2_laser", False),)),
-        make_site(location="cheek", depth="deep", tried=(("co2_laser", False),)),
+        make_site(location="cheek", depth="deep", largest_mm=4.0, tried=(("co2_laser", False),)),
         herpes_simplex_history=True,
     )
 
     option = case_option(evaluate(case), "co2_laser")
 
     assert ids(option.cautions) == [
+        "LASER-EYE-SHIELD",
         "HSV-PROPHYLAXIS",
-        "EYE-DELICATE",
         "IATRO-MILIA",
+        "DX-CONFIRM",
     ]
 
 
@@ -797,7 +845,7 @@ def test_guide_design_example_output_shape():
     result = recommend(data)
 
     assert list(result) == ["rules_version", "options", "sites", "advice"]
-    assert result["rules_version"] == "2026.1"
+    assert result["rules_version"] == "2026.2"
     assert result["options"][0] == {
         "treatment": "extraction",
         "status": "recommended",
@@ -809,9 +857,11 @@ def test_guide_design_example_output_shape():
         "cautions": [],
         "course": COURSES["extraction"].to_dict(),
     }
+    # 2026.2: a failed retinoid makes the laser "consider" only (LASER-OTHER-FAILED), and at the
+    # eye a retinoid ranks after the other options of its status.
     assert [(o["treatment"], o["status"]) for o in result["sites"][0]["options"]] == [
         ("extraction", "recommended"),
-        ("co2_laser", "recommended"),
+        ("co2_laser", "consider"),
         ("topical_retinoid", "consider"),
         ("chemical_peel", "not_indicated"),
         ("cryotherapy", "contraindicated"),
@@ -840,7 +890,11 @@ def test_rules_table_rows_are_well_formed():
             problems.append(rule.id)
         if rule.kind == "advice" and (rule.treatment is not None or rule.status is not None):
             problems.append(rule.id)
-        if rule.kind not in {"verdict", "caution", "advice"} or not rule.text.strip():
+        if rule.kind == "limit" and (
+            rule.treatment not in TREATMENTS or rule.status not in {"consider", "not_indicated"}
+        ):
+            problems.append(rule.id)
+        if rule.kind not in {"verdict", "limit", "caution", "advice"} or not rule.text.strip():
             problems.append(rule.id)
     assert problems == []
 
@@ -854,47 +908,95 @@ def test_rules_table_has_the_specified_ids():
             ("EXT-DEEP", "verdict"),
             ("PEEL-WIDESPREAD", "verdict"),
             ("PEEL-FEW", "verdict"),
+            ("PEEL-EYE", "limit"),
+            ("PEEL-EYE-GUARD", "caution"),
+            ("PEEL-MUCOSA", "limit"),
+            ("PEEL-PREGNANT", "caution"),
             ("RET-RECURRENT", "verdict"),
             ("RET-WIDESPREAD", "verdict"),
             ("RET-PREVENT", "verdict"),
             ("RET-PREGNANT", "verdict"),
+            ("RET-EYE", "limit"),
+            ("RET-EYE-AWAY", "caution"),
+            ("RET-MUCOSA", "limit"),
             ("RET-BREASTFEEDING", "caution"),
+            ("RET-INFLAMED", "caution"),
             ("CRYO-LARGE-PERSISTENT", "verdict"),
             ("CRYO-RESERVED", "verdict"),
             ("CRYO-EYE", "verdict"),
             ("CRYO-COLD", "verdict"),
             ("LASER-DEEP", "verdict"),
             ("LASER-RESISTED", "verdict"),
+            ("LASER-OTHER-FAILED", "verdict"),
             ("LASER-RESERVED", "verdict"),
+            ("LASER-PREGNANT", "limit"),
+            ("LASER-EYE-SHIELD", "caution"),
             ("NEO-OBSERVE", "verdict"),
             ("NEO-OBSERVE", "advice"),
+            ("NEO-PERSISTENT", "advice"),
+            ("RED-FLAGS", "verdict"),
+            ("RED-FLAGS", "caution"),
+            ("RED-FLAGS", "advice"),
+            ("INFLAMED", "verdict"),
             ("FITZ-PIGMENT", "caution"),
             ("ISO-RECENT", "caution"),
             ("HSV-PROPHYLAXIS", "caution"),
-            ("EYE-DELICATE", "caution"),
+            ("KELOID", "caution"),
+            ("ANTICOAGULANT", "caution"),
+            ("PHOTOSENSITISING", "caution"),
+            ("CHILD-PROCEDURE", "caution"),
+            ("DX-CONFIRM", "caution"),
+            ("DX-CONFIRM", "advice"),
             ("TRIED-FAILED", "verdict"),
             ("IATRO-MILIA", "caution"),
             ("NO-DIY", "advice"),
             ("SUN-PROTECT", "advice"),
-            ("DX-CONFIRM", "advice"),
+            ("SECONDARY-CAUSE", "advice"),
+            ("SYNDROME-CHECK", "advice"),
         ]
     )
 
 
-def test_rules_every_source_is_a_guide_section_or_named_reference():
+def unknown_sources(source):
+    """The parts of a source that are neither a guide section nor a named reference.
+
+    A source is parts joined by "; ": "guide: Chemical Peels; Topical Retinoids" names two guide
+    sections (parts after a "guide: " part are sections too, until a named reference).
+    """
     unknown = []
-    for rule in RULES:
-        if rule.source.startswith("guide: "):
-            sections = rule.source.removeprefix("guide: ").split("; ")
-            unknown += [s for s in sections if s not in GUIDE_SECTIONS]
-        elif rule.source not in NAMED_REFERENCES:
-            unknown.append(rule.source)
-    assert unknown == []
+    in_guide = False
+    for part in source.split("; "):
+        if part.startswith("guide: "):
+            in_guide = True
+            part = part.removeprefix("guide: ")
+        if part in NAMED_REFERENCES:
+            in_guide = False
+        elif not (in_guide and part in GUIDE_SECTIONS):
+            unknown.append(part)
+    return unknown
 
 
-@pytest.mark.skipif(not GUIDE.exists(), reason="the shared clinical guide is not beside the repo")
+@pytest.mark.parametrize(
+    ("source", "unknown"),
+    [
+        ("guide: Chemical Peels; Topical Retinoids", []),
+        ("guide: Conclusion; Berk & Bayliss, J Am Acad Dermatol 2008", []),
+        ("Chemical Peels", ["Chemical Peels"]),
+        ("guide: Peels", ["Peels"]),
+        ("ANSI Z136.3; Cryotherapy", ["Cryotherapy"]),
+        ("Someone, 2020", ["Someone, 2020"]),
+    ],
+)
+def test_rules_unknown_sources_reads_guide_sections_and_references(source, unknown):
+    assert unknown_sources(source) == unknown
+
+
+def test_rules_every_source_is_a_guide_section_or_named_reference():
+    assert [part for rule in RULES for part in unknown_sources(rule.source)] == []
+
+
 def test_rules_guide_sections_named_exist_in_the_guide():
-    text = GUIDE.read_text(encoding="utf-8")
+    text = guide_text()
 
     assert [s for s in sorted(GUIDE_SECTIONS) if s not in text] == []
 
@@ -904,9 +1006,8 @@ def _word_runs(text, length):
     return {" ".join(words[i : i + length]) for i in range(len(words) - length + 1)}
 
 
-@pytest.mark.skipif(not GUIDE.exists(), reason="the shared clinical guide is not beside the repo")
 def test_rules_texts_are_not_pasted_from_the_guide():
-    guide_runs = _word_runs(GUIDE.read_text(encoding="utf-8"), 7)
+    guide_runs = _word_runs(guide_text(), 7)
     texts = [r.text for r in RULES] + [c.note for c in COURSES.values()]
     texts += [t["basis"] for t in THRESHOLD_SOURCES.values()]
 
@@ -949,7 +1050,10 @@ def test_thresholds_defaults_match_design():
         DEFAULT_THRESHOLDS.WIDESPREAD_SITES,
         DEFAULT_THRESHOLDS.LARGE_MM,
         DEFAULT_THRESHOLDS.PERSISTENT_MONTHS,
-    ) == (10, 15, 3, 3.0, 12)
+        DEFAULT_THRESHOLDS.DX_CONFIRM_MM,
+        DEFAULT_THRESHOLDS.NEWBORN_PERSISTENT_MONTHS,
+        DEFAULT_THRESHOLDS.CHILD_MAX_AGE,
+    ) == (10, 15, 3, 3.0, 12, 3.0, 3, 12)
 
 
 def test_thresholds_each_has_a_source_and_basis():
@@ -959,11 +1063,14 @@ def test_thresholds_each_has_a_source_and_basis():
         "WIDESPREAD_SITES",
         "LARGE_MM",
         "PERSISTENT_MONTHS",
+        "DX_CONFIRM_MM",
+        "NEWBORN_PERSISTENT_MONTHS",
+        "CHILD_MAX_AGE",
     ]
     assert [
         name
         for name, entry in THRESHOLD_SOURCES.items()
-        if entry["source"].removeprefix("guide: ") not in GUIDE_SECTIONS or not entry["basis"]
+        if unknown_sources(entry["source"]) or not entry["basis"]
     ] == []
     assert THRESHOLD_SOURCES["FEW_MAX"]["default"] == 10
 
@@ -986,7 +1093,7 @@ def test_thresholds_from_mapping_unknown_names_refused():
 
     assert str(raised.value) == (
         "unknown threshold(s): few_max, MAX_FEW; allowed: FEW_MAX, MANY_MIN, WIDESPREAD_SITES, "
-        "LARGE_MM, PERSISTENT_MONTHS"
+        "LARGE_MM, PERSISTENT_MONTHS, DX_CONFIRM_MM, NEWBORN_PERSISTENT_MONTHS, CHILD_MAX_AGE"
     )
 
 
@@ -1007,6 +1114,14 @@ def test_thresholds_from_mapping_unknown_names_refused():
         ({"LARGE_MM": 0}, "LARGE_MM must be a number greater than 0 (got 0)"),
         ({"LARGE_MM": float("nan")}, "LARGE_MM must be a number greater than 0 (got nan)"),
         ({"LARGE_MM": None}, "LARGE_MM must be a number greater than 0 (got None)"),
+        ({"DX_CONFIRM_MM": 0.0}, "DX_CONFIRM_MM must be a number greater than 0 (got 0.0)"),
+        ({"DX_CONFIRM_MM": "3"}, "DX_CONFIRM_MM must be a number greater than 0 (got '3')"),
+        (
+            {"NEWBORN_PERSISTENT_MONTHS": -1},
+            "NEWBORN_PERSISTENT_MONTHS must be a whole number of at least 0 (got -1)",
+        ),
+        ({"CHILD_MAX_AGE": 0}, "CHILD_MAX_AGE must be a whole number of at least 1 (got 0)"),
+        ({"CHILD_MAX_AGE": 12.0}, "CHILD_MAX_AGE must be a whole number of at least 1 (got 12.0)"),
     ],
 )
 def test_thresholds_bad_values_refused(overrides, message):
@@ -1022,8 +1137,9 @@ def test_thresholds_from_mapping_refuses_a_non_mapping():
 
 
 def test_rules_version_default_is_base_version():
-    assert rules_version(DEFAULT_THRESHOLDS) == rules.RULES_BASE_VERSION == "2026.1"
-    assert rules_version(Thresholds(LARGE_MM=3)) == "2026.1"
+    assert rules_version(DEFAULT_THRESHOLDS) == rules.RULES_BASE_VERSION == "2026.2"
+    assert rules_version(Thresholds(LARGE_MM=3)) == "2026.2"
+    assert rules_version(Thresholds(DX_CONFIRM_MM=3)) == "2026.2"
 
 
 def test_rules_version_changes_with_thresholds():
@@ -1032,10 +1148,13 @@ def test_rules_version_changes_with_thresholds():
         rules_version(Thresholds(FEW_MAX=9)),
         rules_version(Thresholds(LARGE_MM=2.5)),
         rules_version(Thresholds(MANY_MIN=20, WIDESPREAD_SITES=4)),
+        rules_version(Thresholds(DX_CONFIRM_MM=4.0)),
+        rules_version(Thresholds(NEWBORN_PERSISTENT_MONTHS=6)),
+        rules_version(Thresholds(CHILD_MAX_AGE=15)),
     }
 
-    assert len(versions) == 4
-    assert all(re.fullmatch(r"2026\.1\+t[0-9a-f]{8}", v) for v in versions)
+    assert len(versions) == 7
+    assert all(re.fullmatch(r"2026\.2\+t[0-9a-f]{8}", v) for v in versions)
     assert rules_version(Thresholds(FEW_MAX=8)) == rules_version(
         Thresholds.from_mapping({"FEW_MAX": 8})
     )
@@ -1055,7 +1174,7 @@ def test_thresholds_change_the_decisions_and_version():
 
 
 def test_case_facts_defaults_filled_from_minimal_input():
-    case = CaseFacts.from_dict({"patient": {"age_years": 30}, "sites": [{}]})
+    case = CaseFacts.from_dict({"patient": {"age_years": 30}, "sites": [{"location": "nose"}]})
 
     assert case == CaseFacts(
         patient=PatientFacts(
@@ -1066,16 +1185,21 @@ def test_case_facts_defaults_filled_from_minimal_input():
             isotretinoin_last_6_months=False,
             herpes_simplex_history=False,
             cold_intolerance=False,
+            keloid_tendency=False,
+            anticoagulant=False,
+            photosensitising_drug=False,
         ),
         sites=(
             SiteFacts(
-                location="other",
+                location="nose",
                 side="midline",
                 count=1,
                 largest_mm=1.0,
                 depth="superficial",
                 months_present=0,
                 tried=(),
+                red_flags=False,
+                active_inflammation=False,
             ),
         ),
         milia_type="primary",
@@ -1086,11 +1210,21 @@ def test_case_facts_defaults_filled_from_minimal_input():
 def test_case_facts_round_trip_through_json():
     case = make_case(
         make_site(location="eyelid", side="left", count=3, tried=(("extraction", False),)),
-        make_site(location="trunk", side="bilateral", largest_mm=2.5, months_present=7),
+        make_site(
+            location="trunk",
+            side="bilateral",
+            largest_mm=2.5,
+            months_present=7,
+            red_flags=True,
+            active_inflammation=True,
+        ),
         milia_type="secondary",
         recurrent=True,
         fitzpatrick=2,
         pregnant=True,
+        keloid_tendency=True,
+        anticoagulant=True,
+        photosensitising_drug=True,
     )
 
     assert CaseFacts.from_dict(json.loads(json.dumps(case.to_dict()))) == case
@@ -1113,6 +1247,7 @@ def test_recommend_refuses_bad_input_whole():
         recommend({"patient": {"age_years": 30}, "sites": [{"count": 0}, {"location": "moon"}]})
 
     assert raised.value.errors == {
+        "sites[0].location": ["is required"],
         "sites[0].count": ["must be a whole number of at least 1"],
         "sites[1].location": [
             "must be one of: eyelid, periorbital, forehead, temple, cheek, nose, perioral, chin, "

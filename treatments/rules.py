@@ -26,7 +26,8 @@ Hit policy
   a site is never recommended again for it; the clinician may still choose it, with a reason).
 * A ``limit`` row caps a treatment's status at a site (``consider`` at most, or
   ``not_indicated``): the status is the strongest verdict, then lowered to the tightest limit that
-  applies. A limit never lowers ``contraindicated``. Its text is listed first among the reasons.
+  applies. A limit never lowers ``contraindicated``. A limit that lowered the status opens the
+  reasons; one that did not is listed after the verdicts.
 * Cautions never change a status (they only order options of equal status: fewer cautions first).
 * For the whole case, a treatment's status is the best of its site statuses at the sites where it
   is not contraindicated; it is contraindicated only if it is contraindicated at every site. Its
@@ -113,7 +114,8 @@ CHANGE_LOG: tuple[tuple[str, tuple[str, ...]], ...] = (
             "total number of milia.",
             "CO2 laser is recommended only for deep milia or where extraction failed at the site; "
             "after another failed treatment it is 'consider' (LASER-RESISTED, LASER-OTHER-FAILED).",
-            "Corneal shields for laser near the lids (LASER-EYE-SHIELD).",
+            "Corneal shields for laser near the lids (LASER-EYE-SHIELD). EYE-DELICATE is "
+            "retired: PEEL-EYE-GUARD, RET-EYE-AWAY and LASER-EYE-SHIELD replace it.",
             "Confirm the diagnosis before destroying large, resistant or unusual milia "
             "(DX-CONFIRM); warning signs at a site rule out cryotherapy and laser there "
             "(RED-FLAGS).",
@@ -1571,20 +1573,22 @@ def _assess_site(hits, verdict_rows, caution_rows):
         status = "not_indicated"
         best = -1
         reasons = []
-        limits = []
+        binding = []  # limits that lowered the status: they open the reasons
         for slot, finding, verdict, strength in verdicts:
             if slot == _HOLDS or hits[slot]:
                 if strength < 0:  # a limit: rows are sorted, so every verdict came before
                     if status != "contraindicated" and _STRENGTH[verdict] < _STRENGTH[status]:
                         status = verdict
-                    limits.append(finding)
+                        binding.append(finding)
+                    else:
+                        reasons.append(finding)
                     continue
                 reasons.append(finding)
                 if strength > best:
                     best = strength
                     status = verdict
-        if limits:
-            reasons = limits + reasons
+        if binding:
+            reasons = binding + reasons
         found = tuple(finding for slot, finding in cautions if slot == _HOLDS or hits[slot])
         assessed.append((treatment, status, tuple(reasons), found))
     return assessed
