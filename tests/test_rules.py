@@ -1,6 +1,5 @@
 """Decision tables for treatments.rules: no database, no Django, exact assertions."""
 
-import ast
 import json
 import re
 import subprocess
@@ -1275,15 +1274,3 @@ def test_rules_module_imports_no_django():
     )
 
     assert completed.stdout.strip() == ""
-
-
-def test_rules_module_imports_only_the_standard_library():
-    tree = ast.parse((REPO_ROOT / "treatments" / "rules.py").read_text(encoding="utf-8"))
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            imported.add((node.module or "").split(".")[0])
-
-    assert sorted(imported - set(sys.stdlib_module_names)) == []

@@ -1,0 +1,247 @@
+"""Evaluation: apply the rule table to a case, by the hit policy of the package docstring."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from treatments.rules.facts import DEFAULT_THRESHOLDS, CaseFacts, SiteFacts, Thresholds
+from treatments.rules.results import COURSES, CaseResult, Finding, Option, SiteResult
+from treatments.rules.table import RULES, Predicate, aggregate, rules_version
+from treatments.rules.vocabulary import EYE_AREA, STATUSES, TREATMENTS, site_words
+
+_STRENGTH = {"contraindicated": 3, "recommended": 2, "consider": 1, "not_indicated": 0}
+_RANK_ORDER = {status: position for position, status in enumerate(STATUSES)}
+_TREATMENT_ORDER = {treatment: position for position, treatment in enumerate(TREATMENTS)}
+_CONTRAINDICATING_RULES = frozenset(
+    r.id for r in RULES if r.kind == "verdict" and r.status == "contraindicated"
+)
+# At an eye-area site these rank after every other option that is not contraindicated there.
+_NEVER_FIRST_AT_EYE = frozenset({"chemical_peel", "topical_retinoid"})
+# Limits are verdict rows whose strength is negative, so they sort after every verdict: a limit
+# of "consider" is -2, "not_indicated" -3 (the status strength it allows, minus 3).
+_LIMIT_OFFSET = 3
+
+
+def _compile() -> tuple[tuple, dict, dict, tuple]:
+    """The rule table as lookup rows: per treatment, verdicts (strongest first, then limits) and
+    cautions.
+
+    Each row carries a slot: None for a case-level predicate, else the index of its predicate in
+    the tuple of distinct site-level predicates.
+    """
+    site_predicates: list[Predicate] = []
+    verdicts: dict[str, list] = {t: [] for t in TREATMENTS}
+    cautions: dict[str, list] = {t: [] for t in TREATMENTS}
+    advice = []
+    for rule in RULES:
+        slot = None
+        if rule.kind != "advice" and not getattr(rule.applies, "case_level", False):
+            if rule.applies not in site_predicates:
+                site_predicates.append(rule.applies)
+            slot = site_predicates.index(rule.applies)
+        if rule.kind == "verdict":
+            row = (rule.applies, slot, rule.finding, rule.status, _STRENGTH[rule.status])
+            verdicts[rule.treatment].append(row)
+        elif rule.kind == "limit":
+            strength = _STRENGTH[rule.status] - _LIMIT_OFFSET
+            verdicts[rule.treatment].append(
+                (rule.applies, slot, rule.finding, rule.status, strength)
+            )
+        elif rule.kind == "caution":
+            cautions[rule.treatment].append((rule.applies, slot, rule.finding))
+        else:
+            advice.append((rule.applies, rule.finding))
+    for treatment in TREATMENTS:
+        # Strongest verdict first, so a site's reasons open with the one that decided it.
+        verdicts[treatment].sort(key=lambda row: -row[4])
+    return (
+        tuple(site_predicates),
+        {t: tuple(rows) for t, rows in verdicts.items()},
+        {t: tuple(rows) for t, rows in cautions.items()},
+        tuple(advice),
+    )
+
+
+_SITE_PREDICATES, _VERDICTS, _CAUTIONS, _ADVICE = _compile()
+_HOLDS = -1  # the slot of a case-level row already known to hold
+
+
+def _rows_for_case(patient, agg, th):
+    """The rule rows left to check at each site, as (slot, finding[, status, strength]).
+
+    Case-level rows are decided here, once per case: those that hold get slot `_HOLDS`, those
+    that do not are dropped. Table order is kept.
+    """
+    verdicts = tuple(
+        tuple(
+            (_HOLDS if slot is None else slot, finding, status, strength)
+            for applies, slot, finding, status, strength in _VERDICTS[treatment]
+            if slot is not None or applies(patient, None, agg, th)
+        )
+        for treatment in TREATMENTS
+    )
+    cautions = tuple(
+        tuple(
+            (_HOLDS if slot is None else slot, finding)
+            for applies, slot, finding in _CAUTIONS[treatment]
+            if slot is not None or applies(patient, None, agg, th)
+        )
+        for treatment in TREATMENTS
+    )
+    return verdicts, cautions
+
+
+def _rank(
+    assessed: list[tuple[str, str, tuple[Finding, ...], tuple[Finding, ...]]],
+    eye_site: bool = False,
+) -> tuple[Option, ...]:
+    """Options ranked 1..5: by status, then fewer cautions, then the order of TREATMENTS.
+
+    At an eye-area site a peel or a retinoid ranks after the other options of its status, and
+    is never first while another option there is not contraindicated.
+    """
+    keyed = sorted(
+        (
+            _RANK_ORDER[status],
+            eye_site and treatment in _NEVER_FIRST_AT_EYE,
+            len(cautions),
+            _TREATMENT_ORDER[treatment],
+            status,
+            reasons,
+            cautions,
+        )
+        for treatment, status, reasons, cautions in assessed
+    )
+    if eye_site and keyed[0][1]:
+        first = next((row for row in keyed if not row[1] and row[4] != "contraindicated"), keyed[0])
+        keyed.remove(first)
+        keyed.insert(0, first)
+    return tuple(
+        Option(TREATMENTS[position], status, rank, reasons, cautions, COURSES[TREATMENTS[position]])
+        for rank, (*_, position, status, reasons, cautions) in enumerate(keyed, start=1)
+    )
+
+
+def _assess_site(hits, verdict_rows, caution_rows):
+    """(treatment, status, reasons, cautions) per treatment at a site, unranked.
+
+    `hits` holds the value of each site-level predicate at this site.
+    """
+    assessed = []
+    for treatment, verdicts, cautions in zip(TREATMENTS, verdict_rows, caution_rows, strict=True):
+        status = "not_indicated"
+        best = -1
+        reasons = []
+        binding = []  # limits that lowered the status: they open the reasons
+        for slot, finding, verdict, strength in verdicts:
+            if slot == _HOLDS or hits[slot]:
+                if strength < 0:  # a limit: rows are sorted, so every verdict came before
+                    if status != "contraindicated" and _STRENGTH[verdict] < _STRENGTH[status]:
+                        status = verdict
+                        binding.append(finding)
+                    else:
+                        reasons.append(finding)
+                    continue
+                reasons.append(finding)
+                if strength > best:
+                    best = strength
+                    status = verdict
+        if binding:
+            reasons = binding + reasons
+        found = tuple(finding for slot, finding in cautions if slot == _HOLDS or hits[slot])
+        assessed.append((treatment, status, tuple(reasons), found))
+    return assessed
+
+
+def _site_excluded(excluded: list[tuple[SiteFacts, tuple[Finding, ...]]]) -> Finding:
+    names = list(dict.fromkeys(site_words(site.location, site.side) for site, _ in excluded))
+    if len(names) == 1:
+        text = f"Not for the {names[0]} site."
+    else:
+        text = f"Not for the {', '.join(names[:-1])} and {names[-1]} sites."
+    sources = dict.fromkeys(
+        finding.source
+        for site, findings in excluded
+        for finding in findings
+        if finding.rule in _CONTRAINDICATING_RULES
+    )
+    return Finding("SITE-EXCLUDED", text, "; ".join(sources))
+
+
+def _unique(findings_lists) -> tuple[Finding, ...]:
+    seen: dict[str, Finding] = {}
+    for findings in findings_lists:
+        for finding in findings:
+            if finding.rule not in seen:
+                seen[finding.rule] = finding
+    return tuple(seen.values())
+
+
+def _assess_case(sites: tuple[SiteFacts, ...], per_site: list[list]) -> list:
+    assessed = []
+    for position, treatment in enumerate(TREATMENTS):
+        rows = [site_rows[position] for site_rows in per_site]
+        usable = [row for row in rows if row[1] != "contraindicated"]
+        if not usable:
+            assessed.append(
+                (
+                    treatment,
+                    "contraindicated",
+                    _unique(row[2] for row in rows),
+                    _unique(row[3] for row in rows),
+                )
+            )
+            continue
+        status = min((row[1] for row in usable), key=_RANK_ORDER.__getitem__)
+        reasons = _unique(row[2] for row in usable if row[1] == status)
+        cautions = _unique(row[3] for row in usable)
+        if len(usable) < len(rows):
+            excluded = [
+                (site, row[2])
+                for site, row in zip(sites, rows, strict=True)
+                if row[1] == "contraindicated"
+            ]
+            cautions += (_site_excluded(excluded),)
+        assessed.append((treatment, status, reasons, cautions))
+    return assessed
+
+
+def evaluate(case: CaseFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> CaseResult:
+    """Apply every rule to the case; see the module docstring for the hit policy."""
+    if not case.sites:
+        raise ValueError("a case needs at least one site")
+    patient = case.patient
+    agg = aggregate(case, thresholds)
+    verdict_rows, caution_rows = _rows_for_case(patient, agg, thresholds)
+    # Sites with the same pattern of site-level rule hits get the same (immutable) assessment.
+    assessments: dict[tuple[bool, ...], tuple[list, tuple[Option, ...]]] = {}
+    per_site = []
+    site_results = []
+    for index, site in enumerate(case.sites):
+        hits = tuple([applies(patient, site, agg, thresholds) for applies in _SITE_PREDICATES])
+        # The eye-area predicate is among the hits, so equal hits mean an equal eye_area too.
+        known = assessments.get(hits)
+        if known is None:
+            assessed = _assess_site(hits, verdict_rows, caution_rows)
+            known = assessments[hits] = (assessed, _rank(assessed, site.location in EYE_AREA))
+        per_site.append(known[0])
+        site_results.append(
+            SiteResult(index, site.location, site.side, site.location in EYE_AREA, known[1])
+        )
+    advice = tuple(
+        finding for applies, finding in _ADVICE if applies(patient, None, agg, thresholds)
+    )
+    return CaseResult(
+        rules_version(thresholds),
+        _rank(_assess_case(case.sites, per_site)),
+        tuple(site_results),
+        advice,
+    )
+
+
+def recommend(data: Any, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> dict[str, Any]:
+    """Validate a case input, evaluate it and return the output as JSON-ready dicts.
+
+    Raises `InvalidCase` (with every problem) on bad input.
+    """
+    return evaluate(CaseFacts.from_dict(data), thresholds).to_dict()
