@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from treatments.benchviews import bench_bare
+from bench.views import bench_bare
 
 urlpatterns = [
     path("bench/bare/", bench_bare, name="bench_bare"),

@@ -7,15 +7,14 @@ test-artifacts/.
 
 import os
 import shutil
-from importlib import import_module
 from pathlib import Path
 
 import pytest
-from django.apps import apps as django_apps
 from django.contrib.contenttypes.models import ContentType
 
 from tests.factories import make_user
 from treatments import roles
+from treatments.reference_data import sync_catalogue, sync_roles
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # themselves are still plain synchronous calls.
@@ -87,10 +86,10 @@ def page(browser, request, settings):
 
 @pytest.fixture
 def reference_data(transactional_db):
-    """The roles and the catalogue, which the data migrations made and a flush removed."""
+    """The roles and the catalogue, which a flush of the previous test may have removed."""
     ContentType.objects.clear_cache()
-    import_module("treatments.migrations.0002_roles").create_roles(django_apps, None)
-    import_module("treatments.migrations.0003_catalogue").load_catalogue(django_apps, None)
+    sync_roles()
+    sync_catalogue()
 
 
 @pytest.fixture
