@@ -173,18 +173,27 @@ def event_hash(event: AuditEvent) -> str:
 
 
 def client_address(request: HttpRequest | None) -> str:
-    """The client's IP address: REMOTE_ADDR, or behind our proxy the address it saw.
+    """The client's IP address, as the audit trail and django-axes (``AXES_CLIENT_IP_CALLABLE``)
+    both see it.
 
-    Behind the TLS proxy of the deployment guide (``SECURE_PROXY_SSL_HEADER`` is set) the proxy
-    appends the address of whoever connected to it to ``X-Forwarded-For``: that is the last
-    entry. Earlier entries are whatever the client sent, so they are never trusted.
+    With ``TRUSTED_PROXY_COUNT`` = 0 (the default) it is REMOTE_ADDR. Behind N trusted proxies,
+    each appending the address that connected to it to ``X-Forwarded-For``, the last N entries
+    were written by our proxies and the N-th from the end is the client as the outermost proxy
+    saw it; anything before it is whatever the client sent, and never trusted. A header shorter
+    than N (a request that did not pass through every proxy) or an entry that is not an address
+    falls back to REMOTE_ADDR.
     """
     if request is None:
         return ""
     candidates = [request.META.get("REMOTE_ADDR", "")]
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
-        candidates.insert(0, forwarded)
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if proxies > 0:
+        forwarded = [
+            entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        ]
+        forwarded = [entry for entry in forwarded if entry]
+        if len(forwarded) >= proxies:
+            candidates.insert(0, forwarded[-proxies])
     for candidate in candidates:
         try:
             return str(ipaddress.ip_address(candidate))
@@ -383,11 +392,64 @@ def _logged_out(sender, request, user, **kwargs):
     )
 
 
+# --- Passwords ------------------------------------------------------------------------------
+
+
+@receiver(post_save, sender=User, dispatch_uid="treatments.audit.password_change")
+def _password_changed(sender, instance, created, **kwargs):
+    """Any new password (the user's own change, an admin setting it, ``changepassword``, a
+    reset link): ``set_password()`` keeps the new raw password in ``_password`` until the save
+    that stores its hash, the same hook Django uses to tell the password validators. The
+    password itself is never recorded (django-auditlog leaves the hash out too)."""
+    if getattr(instance, "_password", None) is None:
+        return
+    request = _current_request.get()
+    user = getattr(request, "user", None)
+    actor = user if user is not None and user.is_authenticated else None
+    name = instance.get_username()
+    if created:
+        summary, by = f"Set the password of the new user “{name}”", "another user"
+    elif actor is not None and actor.pk == instance.pk:
+        summary, by = "Changed their own password", "self"
+    else:
+        summary, by = f"Set the password of “{name}”", "another user"
+    if actor is None:
+        by = "no signed-in user (a command or a reset link)"
+    audit_record(
+        action=Action.PASSWORD_CHANGE,
+        request=request,
+        actor=actor,
+        username=None if actor is not None else "",
+        obj=instance,
+        summary=summary,
+        detail={"user": name, "by": by},
+    )
+
+
 # --- Access, by URL name --------------------------------------------------------------------
+#
+# Every URL of the URLconf has a decision: it shows patient data, and then ``access_for`` gives
+# what a response to it records, or it does not (``NO_PATIENT_DATA``, with the reason).
+# tests/test_audit_access.py walks the whole URLconf, the Django admin's included, with every
+# method, and fails on a URL without a decision, on a response that shows a patient and wrote no
+# event, and on a URL said to show none whose page names a patient.
+
+# A page shows what it is about when it answers 2xx, or re-renders a form or chart with its
+# errors (400) or with the newer version it refused to overwrite (409).
+SHOWN_ERRORS = frozenset({400, 409})
+
+
+def note_patients(request: HttpRequest, patient_ids) -> None:
+    """A page that lists patients says which it showed; its access event names them."""
+    request.audit_patients = sorted({int(pk) for pk in patient_ids if pk is not None})
 
 
 def _no_patient(request, kwargs) -> list[int | None]:
     return [None]
+
+
+def _noted(request, kwargs, response) -> list[int]:
+    return getattr(request, "audit_patients", [])
 
 
 def _patient_arg(name: str):
@@ -398,13 +460,13 @@ def _patient_arg(name: str):
     return patients
 
 
-def _patient_of_consultation(name: str):
+def _patient_of(model, name: str):
+    """The patient of the ``model`` row whose id is the URL argument ``name``."""
+
     def patients(request, kwargs) -> list[int | None]:
         value = str(kwargs.get(name, ""))
-        if not value.isdigit():
-            return [None]
-        found = Consultation.objects.filter(pk=int(value)).values_list("patient_id", flat=True)
-        return list(found) or [None]
+        row = model._base_manager.filter(pk=int(value)).first() if value.isdigit() else None
+        return [patient_id_of(row) if row is not None else None]
 
     return patients
 
@@ -416,7 +478,7 @@ def _patient_of_planned(request, kwargs) -> list[int | None]:
     return list(found) or [None]
 
 
-def _patients_printed_today(request, kwargs) -> list[int | None]:
+def _sessions_today():
     from treatments import aftercare
 
     sessions = aftercare.sessions_on(timezone.localdate())
@@ -425,11 +487,15 @@ def _patients_printed_today(request, kwargs) -> list[int | None]:
         .values_list("planned_treatment__plan__consultation__patient_id", flat=True)
         .distinct()
     )
-    return sorted(ids) or [None]
+    return sorted(ids)
 
 
-def _always(request) -> bool:
-    return True
+def _patients_printed_today(request, kwargs) -> list[int | None]:
+    return _sessions_today() or [None]
+
+
+def _listed_today(request, kwargs, response) -> list[int]:
+    return _sessions_today()
 
 
 def _no_detail(request) -> dict:
@@ -445,6 +511,10 @@ def _search_summary(request) -> str:
     return f"Searched the patients for “{query}”" if query else "Listed the patients"
 
 
+def _page_detail(request) -> dict:
+    return {"page": request.GET.get("page", "")}
+
+
 def _sheet_detail(request) -> dict:
     return {"session": request.GET.get("session", ""), "handout": request.GET.get("handout") == "1"}
 
@@ -458,22 +528,61 @@ def _report_detail(request) -> dict:
     return {"filters": request.GET.dict()}
 
 
+def _report_patient(request, kwargs) -> list[int | None]:
+    value = request.GET.get("patient", "")
+    return [int(value)] if value.isdigit() else [None]
+
+
 @dataclass(frozen=True)
 class Access:
-    """A page that shows, searches, prints or downloads patient data, and how to record it."""
+    """A page that shows, searches, prints or downloads patient data, and how to record it.
+
+    ``patients`` gives the patient(s) the page is about: one event each. ``listed`` instead
+    gives the patients a list showed: one event, naming them in ``detail["patients"]``.
+    ``before`` finds the patients before the view runs (a view that deletes the row they are
+    found from).
+    """
 
     action: str
     summary: str | Callable
-    method: str = "GET"
     object_type: str = ""
     object_arg: str = ""
     patients: Callable = _no_patient
+    listed: Callable | None = None
     detail: Callable = _no_detail
-    only_if: Callable = _always
+    before: bool = False
 
 
-# View name (namespace:url_name) → what a successful response to it means.
-ACCESS_EVENTS: dict[str, Access] = {
+def _consultation_page(summary: str, *, arg: str = "pk", model=Consultation) -> Access:
+    return Access(
+        Action.VIEW_CONSULTATION,
+        summary,
+        object_type=model._meta.label_lower,
+        object_arg=arg,
+        patients=_patient_of(model, arg),
+        before=model is LesionSite,
+    )
+
+
+_PATIENT_LIST = Access(Action.VIEW_LIST, "Listed the patients", listed=_noted, detail=_page_detail)
+_PATIENT_SEARCH = Access(Action.SEARCH, _search_summary, listed=_noted, detail=_search_detail)
+_TODAY_LIST = Access(
+    Action.VIEW_LIST, "Opened today's sessions", listed=_listed_today, detail=_today_detail
+)
+_TODAY_PRINT = Access(
+    Action.PRINT,
+    "Opened today's aftercare sheets for printing",
+    patients=_patients_printed_today,
+    detail=_today_detail,
+)
+
+# View name (namespace:url_name) → what a response showing it means; a function of the request
+# where that depends on what was asked.
+ACCESS_EVENTS: dict[str, Access | Callable] = {
+    "treatments:home": Access(Action.VIEW_LIST, "Opened the home page", listed=_noted),
+    "treatments:patient_list": lambda request: (
+        _PATIENT_SEARCH if request.method == "POST" else _PATIENT_LIST
+    ),
     "treatments:patient_detail": Access(
         Action.VIEW_PATIENT,
         "Opened the patient's record",
@@ -481,15 +590,45 @@ ACCESS_EVENTS: dict[str, Access] = {
         object_arg="pk",
         patients=_patient_arg("pk"),
     ),
-    "treatments:consultation_detail": Access(
-        Action.VIEW_CONSULTATION,
-        "Opened a consultation",
-        object_type="treatments.consultation",
+    "treatments:patient_update": Access(
+        Action.VIEW_PATIENT,
+        "Opened the patient's record to edit",
+        object_type="treatments.patient",
         object_arg="pk",
-        patients=_patient_of_consultation("pk"),
+        patients=_patient_arg("pk"),
     ),
-    "treatments:patient_list": Access(
-        Action.SEARCH, _search_summary, method="POST", detail=_search_detail
+    "treatments:consultation_create": Access(
+        Action.VIEW_PATIENT,
+        "Opened a new consultation for the patient",
+        object_type="treatments.patient",
+        object_arg="patient_pk",
+        patients=_patient_arg("patient_pk"),
+    ),
+    "treatments:consultation_detail": _consultation_page("Opened a consultation"),
+    "treatments:consultation_update": _consultation_page("Was shown a consultation it changed"),
+    "treatments:consultation_recommendations": _consultation_page(
+        "Read the options of a consultation"
+    ),
+    "treatments:consultation_sign": _consultation_page("Was shown a consultation it signed"),
+    "treatments:site_create": _consultation_page("Opened a new site of a consultation"),
+    "treatments:plan_edit": _consultation_page("Opened the plan of a consultation"),
+    "treatments:site_update": _consultation_page(
+        "Opened a lesion site to edit", arg="site_pk", model=LesionSite
+    ),
+    "treatments:site_delete": _consultation_page(
+        "Was shown a consultation after removing a site", arg="site_pk", model=LesionSite
+    ),
+    "treatments:session_list": Access(
+        Action.VIEW_LIST, "Listed the upcoming sessions", listed=_noted, detail=_page_detail
+    ),
+    "treatments:today": lambda request: (
+        _TODAY_PRINT if request.GET.get("print") == "1" else _TODAY_LIST
+    ),
+    "treatments:today_pdf": Access(
+        Action.DOWNLOAD,
+        "Downloaded today's aftercare sheets (PDF)",
+        patients=_patients_printed_today,
+        detail=_today_detail,
     ),
     "treatments:aftercare_sheet": Access(
         Action.PRINT,
@@ -507,19 +646,6 @@ ACCESS_EVENTS: dict[str, Access] = {
         patients=_patient_of_planned,
         detail=_sheet_detail,
     ),
-    "treatments:today": Access(
-        Action.PRINT,
-        "Opened today's aftercare sheets for printing",
-        patients=_patients_printed_today,
-        detail=_today_detail,
-        only_if=lambda request: request.GET.get("print") == "1",
-    ),
-    "treatments:today_pdf": Access(
-        Action.DOWNLOAD,
-        "Downloaded today's aftercare sheets (PDF)",
-        patients=_patients_printed_today,
-        detail=_today_detail,
-    ),
     "treatments:handout": Access(
         Action.PRINT,
         "Opened a handout for printing",
@@ -532,40 +658,177 @@ ACCESS_EVENTS: dict[str, Access] = {
         object_type="treatments.handout",
         object_arg="slug",
     ),
+    # The report names patients (record numbers, and the names in change summaries).
+    "treatments:audit_report": Access(
+        Action.VIEW_AUDIT,
+        "Opened the audit report",
+        object_type="treatments.auditevent",
+        patients=_report_patient,
+        detail=_report_detail,
+    ),
     "treatments:audit_export": Access(
         Action.DOWNLOAD,
         "Exported the audit report (CSV)",
         object_type="treatments.auditevent",
+        patients=_report_patient,
         detail=_report_detail,
     ),
-    # The same records read through the Django admin.
-    "admin:treatments_patient_change": Access(
-        Action.VIEW_PATIENT,
-        "Opened the patient's record in the admin",
-        object_type="treatments.patient",
-        object_arg="object_id",
-        patients=_patient_arg("object_id"),
+    "treatments:audit_verify": Access(
+        Action.VIEW_AUDIT, "Checked the audit trail", object_type="treatments.auditevent"
     ),
-    "admin:treatments_consultation_change": Access(
-        Action.VIEW_CONSULTATION,
-        "Opened a consultation in the admin",
-        object_type="treatments.consultation",
-        object_arg="object_id",
-        patients=_patient_of_consultation("object_id"),
-    ),
+    # The admin's start page lists the admin's own recent changes, by the records' names.
+    "admin:index": Access(Action.VIEW_LIST, "Opened the admin's start page"),
+}
+
+# View name → why it shows no patient data.
+NO_PATIENT_DATA: dict[str, str] = {
+    "login": "the login form",
+    "logout": "logs out and redirects",
+    "password_change": "the user's own password form (the change is recorded)",
+    "password_change_done": "a confirmation",
+    "treatments:patient_create": "an empty form; the registration is recorded as a change",
+    "treatments:session_done": "redirects; marking the session done is recorded as a change",
+    "treatments:session_keepalive": "answers 204",
+    "treatments:api_recommendations": "evaluates the case the caller sends; reads no record",
+    "admin:login": "the login form",
+    "admin:logout": "logs out",
+    "admin:password_change": "the user's own password form (the change is recorded)",
+    "admin:password_change_done": "a confirmation",
+    "admin:jsi18n": "the admin's translations",
+    "admin:app_list": "the list of an app's models",
+    "admin:view_on_site": "redirects to the record's page, which records the access",
+    "admin:autocomplete": "refused: no admin field uses autocomplete",
+    "admin:auth_user_password_change": "sets a user's password (recorded as a password change)",
+}
+
+# Admin pages are decided by the model they show: every view of a clinical record or of the
+# audit trail is recorded, except the empty add form.
+PATIENT_MODELS = (
+    Patient,
+    Consultation,
+    LesionSite,
+    TriedTreatment,
+    Plan,
+    PlannedTreatment,
+    Session,
+    Recommendation,
+)
+AUDIT_MODELS = (AuditEvent, LogEntry)
+NOT_PATIENT_MODELS = (
+    "auth.user",
+    "auth.group",
+    "treatments.treatment",
+    "treatments.handout",
+    # django-axes: login attempts, by user name and address
+    "axes.accessattempt",
+    "axes.accessfailurelog",
+    "axes.accesslog",
+)
+ADMIN_VIEWS = {
+    "changelist": "Listed the {}s in the admin",
+    "change": "Opened a {} in the admin",
+    "history": "Opened the history of a {} in the admin",
+    "delete": "Opened the deletion of a {} in the admin",
 }
 
 
-def record_access(request: HttpRequest) -> list[AuditEvent]:
-    """The events a successful response to this request means (most often none); one per
-    patient whose data it showed."""
-    match = getattr(request, "resolver_match", None)
-    access = ACCESS_EVENTS.get(match.view_name) if match is not None else None
-    if access is None or request.method != access.method or not access.only_if(request):
+def _admin_object_patients(model):
+    def patients(request, kwargs) -> list[int | None]:
+        value = str(kwargs.get("object_id", ""))
+        row = model._base_manager.filter(pk=int(value)).first() if value.isdigit() else None
+        if isinstance(row, AuditEvent):
+            return [row.patient_id]
+        if isinstance(row, LogEntry):
+            target = row.content_type.model_class()
+            row = target._base_manager.filter(pk=row.object_pk).first() if target else None
+        return [patient_id_of(row) if row is not None else None]
+
+    return patients
+
+
+def _admin_listed(request, kwargs, response) -> list[int]:
+    changelist = (getattr(response, "context_data", None) or {}).get("cl")
+    rows = list(changelist.result_list) if changelist is not None else []
+    if not rows:
         return []
+    model = type(rows[0])
+    if model is AuditEvent:
+        return [row.patient_id for row in rows if row.patient_id is not None]
+    if model is Patient:
+        return [row.pk for row in rows]
+    path = _TO_CONSULTATION.get(model)
+    if path is None:
+        return []
+    lookup = "__".join((*path, "patient_id"))
+    return list(
+        model._base_manager.filter(pk__in=[row.pk for row in rows]).values_list(lookup, flat=True)
+    )
+
+
+def _admin_detail(request) -> dict:
+    # The admin's list filters travel in its URL; the page is about what they selected.
+    return {"query": request.GET.dict()}
+
+
+def _admin_access(match) -> Access | None:
+    model_admin = getattr(match.func, "model_admin", None)
+    if model_admin is None:
+        return None
+    model = model_admin.model
+    if model not in PATIENT_MODELS + AUDIT_MODELS:
+        return None
+    view = match.url_name.removeprefix(f"{model._meta.app_label}_{model._meta.model_name}_")
+    if view not in ADMIN_VIEWS:
+        return None
+    summary = ADMIN_VIEWS[view].format(model._meta.verbose_name)
+    if model in AUDIT_MODELS:
+        action = Action.VIEW_AUDIT
+    elif view == "changelist":
+        action = Action.VIEW_LIST
+    else:
+        action = Action.VIEW_PATIENT if model is Patient else Action.VIEW_CONSULTATION
+    if view == "changelist":
+        return Access(action, summary, object_type=model._meta.label_lower,
+                      listed=_admin_listed, detail=_admin_detail)  # fmt: skip
+    return Access(
+        action,
+        summary,
+        object_type=model._meta.label_lower,
+        object_arg="object_id",
+        patients=_admin_object_patients(model),
+    )
+
+
+def access_for(request: HttpRequest) -> Access | None:
+    """What a response to this request that shows its page must record (None: nothing)."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return None
+    access = ACCESS_EVENTS.get(match.view_name)
+    if access is None and match.namespace == "admin":
+        access = _admin_access(match)
+    if access is not None and not isinstance(access, Access):
+        access = access(request)
+    return access
+
+
+def record_access(request: HttpRequest, response=None, patients=None) -> list[AuditEvent]:
+    """The events a response to this request means (most often none): one per patient whose
+    record it showed, or one naming the patients a list showed. Any method: HEAD and POST
+    show a record as GET does (the other methods are refused before any view runs)."""
+    access = access_for(request)
+    if access is None:
+        return []
+    match = request.resolver_match
     object_id = str(match.kwargs.get(access.object_arg, "")) if access.object_arg else ""
     detail = access.detail(request)
     summary = access.summary(request) if callable(access.summary) else access.summary
+    if access.listed is not None:
+        listed = access.listed(request, match.kwargs, response)
+        detail = detail | {"patients": sorted({int(pk) for pk in listed if pk is not None})}
+        patients = [None]
+    elif patients is None:
+        patients = access.patients(request, match.kwargs)
     return [
         audit_record(
             action=access.action,
@@ -576,12 +839,12 @@ def record_access(request: HttpRequest) -> list[AuditEvent]:
             summary=summary,
             detail=detail,
         )
-        for patient_id in access.patients(request, match.kwargs)
+        for patient_id in patients
     ]
 
 
 class AuditAccessMiddleware:
-    """Records access to patient data after each successful response (``ACCESS_EVENTS``), and
+    """Records access to patient data after each response that shows it (``access_for``), and
     makes the request known to the receivers that record changes during it.
 
     If the event cannot be written the request fails: data is not shown unrecorded.
@@ -594,8 +857,13 @@ class AuditAccessMiddleware:
         token = _current_request.set(request)
         try:
             response = self.get_response(request)
-            if 200 <= response.status_code < 300:
-                record_access(request)
+            if 200 <= response.status_code < 300 or response.status_code in SHOWN_ERRORS:
+                record_access(request, response, getattr(request, "audit_patients_before", None))
             return response
         finally:
             _current_request.reset(token)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        access = access_for(request)
+        if access is not None and access.before and access.listed is None:
+            request.audit_patients_before = access.patients(request, view_kwargs)
