@@ -684,22 +684,27 @@ ACCESS_EVENTS: dict[str, Access | Callable] = {
 NO_PATIENT_DATA: dict[str, str] = {
     "login": "the login form",
     "logout": "logs out and redirects",
-    "password_change": "the user's own password form (the change is recorded)",
-    "password_change_done": "a confirmation",
     "treatments:patient_create": "an empty form; the registration is recorded as a change",
     "treatments:session_done": "redirects; marking the session done is recorded as a change",
     "treatments:session_keepalive": "answers 204",
     "treatments:api_recommendations": "evaluates the case the caller sends; reads no record",
     "admin:login": "the login form",
     "admin:logout": "logs out",
-    "admin:password_change": "the user's own password form (the change is recorded)",
-    "admin:password_change_done": "a confirmation",
     "admin:jsi18n": "the admin's translations",
     "admin:app_list": "the list of an app's models",
     "admin:view_on_site": "redirects to the record's page, which records the access",
     "admin:autocomplete": "refused: no admin field uses autocomplete",
-    "admin:auth_user_password_change": "sets a user's password (recorded as a password change)",
 }
+NO_PATIENT_DATA.update(
+    (name, "a password form or its confirmation; a new password is recorded")
+    for name in (
+        "password_change",
+        "password_change_done",
+        "admin:password_change",
+        "admin:password_change_done",
+        "admin:auth_user_password_change",
+    )
+)
 
 # Admin pages are decided by the model they show: every view of a clinical record or of the
 # audit trail is recorded, except the empty add form.
