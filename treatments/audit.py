@@ -17,12 +17,13 @@ back leaves no event, and an event that cannot be written fails the request rath
 it go unrecorded. ``audit_verify`` walks the chain and names the first row that does not hold.
 """
 
+import base64
 import hashlib
 import ipaddress
 import json
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 
 from auditlog.models import LogEntry
@@ -224,13 +225,19 @@ def _plain(value):
 # --- Verifying ------------------------------------------------------------------------------
 
 
-def audit_verify(*, chunk_size: int = 2000) -> tuple[bool, int, AuditEvent | None]:
+def audit_verify(
+    *, chunk_size: int = 2000, seen: Callable | None = None
+) -> tuple[bool, int, AuditEvent | None]:
     """Walk the chain in order: ``(ok, events checked, the first broken event or None)``.
 
     A row is broken when its hash does not match its content (it was changed), or when its
     previous hash is not the hash of the row before it (a row before it was removed, or a
     changed row's hash recomputed). The broken event carries the reason in ``problem``. Reads
-    the rows in chunks, so memory stays flat whatever the length of the trail.
+    the rows in chunks, so memory stays flat whatever the length of the trail. ``seen`` is
+    called with the position (from 1) and each event that holds.
+
+    The chain alone cannot tell events cut off its end, or a chain rewritten and re-hashed from
+    some event on: ``audit_verify_all`` also checks it against the signed checkpoints.
     """
     expected, previous, checked, after = AuditEvent.GENESIS_HASH, None, 0, 0
     while True:
@@ -249,9 +256,185 @@ def audit_verify(*, chunk_size: int = 2000) -> tuple[bool, int, AuditEvent | Non
                 event.problem = "its hash does not match"
                 return False, checked, event
             expected, previous, checked = event.hash, event, checked + 1
+            if seen is not None:
+                seen(checked, event)
         if len(chunk) < chunk_size:
             return True, checked, None
         after = chunk[-1].pk
+
+
+# --- Signed checkpoints ---------------------------------------------------------------------
+#
+# A checkpoint states "the first N events of the trail end with this hash", signed with an
+# Ed25519 key held only by the cron job that runs ``manage.py audit_checkpoint`` (never by the
+# app). Whoever can write the table can append events and re-hash the chain, but cannot sign:
+# events cut off the end, or events rewritten before a checkpoint, no longer match it.
+
+CHECKPOINT_FORMAT = "milia-audit-checkpoint/1"
+
+
+class TrailNotIntact(Exception):
+    """The trail does not verify: no checkpoint is signed over it."""
+
+
+@dataclass
+class Verification:
+    """What ``audit_verify_all`` found."""
+
+    ok: bool
+    checked: int
+    broken: AuditEvent | None
+    head: AuditEvent | None
+    checkpoints: int = 0
+    latest_checkpoint: object = None
+    problems: list = field(default_factory=list)
+
+
+def checkpoint_message(*, event_count: int, head_hash: str, at) -> bytes:
+    """The bytes a checkpoint signs."""
+    when = at.astimezone(UTC).isoformat(timespec="microseconds")
+    return f"{CHECKPOINT_FORMAT}\n{event_count}\n{head_hash}\n{when}".encode("ascii")
+
+
+def public_key_id(public_key) -> str:
+    """A short name for a public key: the start of the SHA-256 of its raw bytes."""
+    from cryptography.hazmat.primitives import serialization
+
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def public_key_text(public_key) -> str:
+    """A public key as ``MILIA_AUDIT_PUBLIC_KEY`` holds it: base64 of its 32 raw bytes."""
+    from cryptography.hazmat.primitives import serialization
+
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode("ascii")
+
+
+def public_keys(text: str | None = None) -> dict:
+    """The checkpoint public keys by id, from ``text`` or the ``AUDIT_CHECKPOINT_PUBLIC_KEY``
+    setting: base64 keys separated by commas (the current key, and older ones while their
+    checkpoints are kept)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    if text is None:
+        text = getattr(settings, "AUDIT_CHECKPOINT_PUBLIC_KEY", "")
+    keys = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(item, validate=True))
+        keys[public_key_id(key)] = key
+    return keys
+
+
+def load_private_key(path):
+    """The Ed25519 private key in a PEM file (``audit_keygen`` writes one)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    with open(path, "rb") as file:
+        key = serialization.load_pem_private_key(file.read(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} does not hold an Ed25519 private key")
+    return key
+
+
+def audit_verify_all(*, keys: dict | None = None, chunk_size: int = 2000) -> Verification:
+    """The chain (``audit_verify``), then every checkpoint against it.
+
+    A checkpoint fails when its signature does not verify with any of ``keys`` (by default
+    the setting's), when it counted more events than the chain now has (events were removed
+    from the end), or when the event at its count does not have the hash it signed (the chain
+    was rewritten and re-hashed).
+    """
+    from cryptography.exceptions import InvalidSignature
+
+    from treatments.models import AuditCheckpoint
+
+    keys = public_keys() if keys is None else keys
+    checkpoints = list(AuditCheckpoint.objects.order_by("id"))
+    wanted = {checkpoint.event_count for checkpoint in checkpoints}
+    at_count: dict[int, AuditEvent] = {}
+    last: list[AuditEvent] = []
+
+    def seen(position, event):
+        if position in wanted:
+            at_count[position] = event
+        last[:] = [event]
+
+    ok, checked, broken = audit_verify(chunk_size=chunk_size, seen=seen)
+    result = Verification(ok, checked, broken, last[0] if last else None)
+    for checkpoint in checkpoints:
+        problem = _checkpoint_problem(checkpoint, keys, InvalidSignature)
+        if problem is None and checkpoint.event_count > checked:
+            if broken is not None:
+                continue  # not reached: the chain's own break is the finding
+            problem = (
+                f"it counted {checkpoint.event_count} events and the trail has {checked}: "
+                "events were removed from the end"
+            )
+        if problem is None and checkpoint.event_count > 0:
+            event = at_count[checkpoint.event_count]
+            if event.hash != checkpoint.head_hash:
+                problem = (
+                    f"event #{event.pk}, number {checkpoint.event_count} of the trail, does not "
+                    "have the hash it signed: the trail was rewritten"
+                )
+        empty = checkpoint.event_count == 0
+        if problem is None and empty and checkpoint.head_hash != AuditEvent.GENESIS_HASH:
+            problem = "it signed an empty trail with a head that is not the chain's start"
+        if problem is None:
+            result.checkpoints += 1
+            result.latest_checkpoint = checkpoint
+        else:
+            result.problems.append(
+                f"Checkpoint #{checkpoint.pk} ({checkpoint.at:%Y-%m-%d %H:%M}): {problem}"
+            )
+    result.ok = ok and not result.problems
+    return result
+
+
+def _checkpoint_problem(checkpoint, keys: dict, invalid) -> str | None:
+    key = keys.get(checkpoint.key_id)
+    if key is None:
+        return (
+            f"it was signed with key {checkpoint.key_id}, which is not among the public keys "
+            "(MILIA_AUDIT_PUBLIC_KEY): it cannot be checked"
+        )
+    message = checkpoint_message(
+        event_count=checkpoint.event_count, head_hash=checkpoint.head_hash, at=checkpoint.at
+    )
+    try:
+        key.verify(base64.b64decode(checkpoint.signature), message)
+    except (invalid, ValueError):
+        return "its signature does not verify: it was forged or altered"
+    return None
+
+
+def audit_checkpoint(*, private_key):
+    """Verify the trail (against the earlier checkpoints too), then sign and store a checkpoint
+    of its length and head. Refuses (``TrailNotIntact``) to sign a trail that does not verify."""
+    from treatments.models import AuditCheckpoint
+
+    public_key = private_key.public_key()
+    keys = public_keys() | {public_key_id(public_key): public_key}
+    found = audit_verify_all(keys=keys)
+    if not found.ok:
+        raise TrailNotIntact(found)
+    head_hash = found.head.hash if found.head is not None else AuditEvent.GENESIS_HASH
+    checkpoint = AuditCheckpoint(
+        at=timezone.now(),
+        event_count=found.checked,
+        head_id=found.head.pk if found.head is not None else None,
+        head_hash=head_hash,
+        key_id=public_key_id(public_key),
+    )
+    message = checkpoint_message(
+        event_count=checkpoint.event_count, head_hash=head_hash, at=checkpoint.at
+    )
+    checkpoint.signature = base64.b64encode(private_key.sign(message)).decode("ascii")
+    checkpoint.save()
+    return checkpoint
 
 
 # --- Changes, from django-auditlog ----------------------------------------------------------
