@@ -788,6 +788,18 @@ def test_behind_the_proxy_a_lockout_locks_out_only_the_client_that_failed(settin
     assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {attacker}
 
 
+def test_deploy_check_warns_behind_the_proxy_without_a_trusted_proxy_count():
+    from tests.test_security import production_env, run_manage
+
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        env=production_env(DJANGO_TRUSTED_PROXY_COUNT="0"),
+    )  # fmt: skip
+
+    assert result.returncode == 1
+    assert "treatments.W001" in result.stdout + result.stderr
+
+
 # --- The report -------------------------------------------------------------------------------
 
 

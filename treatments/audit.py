@@ -32,6 +32,8 @@ from auditlog.signals import post_log
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.core.checks import Error as CheckError
+from django.core.checks import Tags, Warning, register
 from django.db import connections, router, transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -435,6 +437,39 @@ def audit_checkpoint(*, private_key):
     checkpoint.signature = base64.b64encode(private_key.sign(message)).decode("ascii")
     checkpoint.save()
     return checkpoint
+
+
+@register(Tags.security, deploy=True)
+def check_trusted_proxies(app_configs, **kwargs):
+    """Behind the HTTPS proxy with no trusted proxy, every client has the proxy's address: one
+    client's failed logins would lock the account for every client."""
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) and settings.TRUSTED_PROXY_COUNT < 1:
+        return [
+            Warning(
+                "The app is behind an HTTPS proxy but DJANGO_TRUSTED_PROXY_COUNT is 0: the audit "
+                "trail and the login throttling see the proxy's address for every client.",
+                hint="Set DJANGO_TRUSTED_PROXY_COUNT to the number of proxies that append to "
+                "X-Forwarded-For (README: Deploying).",
+                id="treatments.W001",
+            )
+        ]
+    return []
+
+
+@register(Tags.security)
+def check_checkpoint_keys(app_configs, **kwargs):
+    """A public key that does not parse would leave every checkpoint unverifiable."""
+    try:
+        public_keys()
+    except ValueError:
+        return [
+            CheckError(
+                "MILIA_AUDIT_PUBLIC_KEY is not a comma-separated list of base64 Ed25519 keys.",
+                hint="Use the line that manage.py audit_keygen printed.",
+                id="treatments.E001",
+            )
+        ]
+    return []
 
 
 # --- Changes, from django-auditlog ----------------------------------------------------------
