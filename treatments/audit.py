@@ -1,7 +1,7 @@
-"""The audit trail (issue 6): who did what to which patient, when, and from where.
+"""The audit trail (issues 6 and 11): who did what to which patient, when, and from where.
 
 It answers ONC 170.315(d)(2) (auditable events), (d)(3) (audit reports, in ``audit_views``) and
-HIPAA 164.312(b) (audit controls). Three sources feed one append-only, hash-chained table,
+HIPAA 164.312(b) (audit controls). Four sources feed one append-only, hash-chained table,
 ``AuditEvent``, through one function, ``audit_record``:
 
 - Changes: django-auditlog computes the field-level before and after of every save and delete of
@@ -9,13 +9,15 @@ HIPAA 164.312(b) (audit controls). Three sources feed one append-only, hash-chai
   roles). Each of its log entries is mirrored into the chain with the patient it concerns; a
   change of a user's groups, permissions or active/staff/superuser flags is a ``role_change``.
 - Logins, failed logins (the name tried, never the password) and logouts: Django's auth signals.
-- Access: ``AuditAccessMiddleware`` records, after a successful response, the pages that show,
-  search, print or download patient data, looked up by URL name in ``ACCESS_EVENTS``.
+- New passwords, however set: the save that stores them.
+- Access: ``AuditAccessMiddleware`` records every response that shows a page holding patient
+  data, whatever the method; every URL has a decision (``access_for``, ``NO_PATIENT_DATA``).
 
 An event is written in the same transaction as the change it records, so a change that is rolled
 back leaves no event, and an event that cannot be written fails the request rather than letting
-it go unrecorded. ``audit_verify`` walks the chain and names the first row that does not hold.
-"""
+it go unrecorded. ``audit_verify`` walks the chain and names the first row that does not hold;
+``audit_verify_all`` also checks it against the signed checkpoints (``audit_checkpoint``).
+The client's address, for the trail and for django-axes alike, is ``client_address``."""
 
 import base64
 import hashlib
