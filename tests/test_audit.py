@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from importlib import import_module
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
@@ -390,7 +391,10 @@ def test_a_search_is_recorded_with_its_text(staff_client):
     staff_client.post(reverse("treatments:patient_list"), {"q": "lovelace"})
 
     (event,) = _events_after(marker)
-    assert (event.action, event.detail) == ("search", {"query": "lovelace", "page": ""})
+    assert (event.action, event.detail) == (
+        "search",
+        {"query": "lovelace", "page": "", "patients": []},
+    )
     assert event.summary == "Searched the patients for “lovelace”"
 
 
@@ -430,7 +434,7 @@ def test_printing_and_downloading_a_sheet_are_recorded_with_the_patient(
 
     staff_client.get(reverse("treatments:aftercare_sheet", args=[planned.pk]))
     staff_client.get(reverse("treatments:aftercare_pdf", args=[planned.pk]))
-    staff_client.get(reverse("treatments:today"))  # the list of today's sessions: not a print
+    staff_client.get(reverse("treatments:today"))  # the list of today's sessions: a list
     staff_client.get(reverse("treatments:today"), {"print": "1"})
     staff_client.get(reverse("treatments:today_pdf"))
     staff_client.get(reverse("treatments:handout", args=["why-not-at-home"]))
@@ -440,6 +444,7 @@ def test_printing_and_downloading_a_sheet_are_recorded_with_the_patient(
     ] == [
         ("print", patient_id, "treatments.plannedtreatment", str(planned.pk)),
         ("download", patient_id, "treatments.plannedtreatment", str(planned.pk)),
+        ("view_list", None, "", ""),
         ("print", patient_id, "", ""),
         ("download", patient_id, "", ""),
         ("print", None, "treatments.handout", "why-not-at-home"),
@@ -570,6 +575,75 @@ def test_the_password_hash_is_never_recorded():
     assert user.password not in stored
 
 
+@pytest.mark.django_db
+def test_changing_ones_own_password_is_recorded_without_the_password(client):
+    user = make_user("dr.pw", roles.DERMATOLOGIST)
+    client.force_login(user)
+    marker = _last_id()
+
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-brand-new-passphrase-26",
+            "new_password2": "a-brand-new-passphrase-26",
+        },
+    )
+
+    assert response.status_code == 302
+    (event,) = _events_after(marker)
+    assert (event.action, event.actor, event.object_type, event.object_id) == (
+        "password_change",
+        user,
+        "auth.user",
+        str(user.pk),
+    )
+    assert (event.summary, event.detail) == (
+        "Changed their own password",
+        {"user": "dr.pw", "by": "self"},
+    )
+    assert "a-brand-new-passphrase-26" not in json.dumps([event.summary, event.detail])
+
+
+@pytest.mark.django_db
+def test_an_admin_setting_a_users_password_is_recorded(client):
+    root = get_user_model().objects.create_superuser("root.pw", password=PASSWORD)
+    user = make_user("nurse.pw", roles.CLINIC_STAFF)
+    client.force_login(root)
+    marker = _last_id()
+
+    response = client.post(
+        reverse("admin:auth_user_password_change", args=[user.pk]),
+        {"password1": "a-reset-passphrase-2026", "password2": "a-reset-passphrase-2026"},
+    )
+
+    assert response.status_code == 302
+    (event,) = _events_after(marker)
+    assert (event.action, event.actor, event.object_id, event.summary) == (
+        "password_change",
+        root,
+        str(user.pk),
+        "Set the password of “nurse.pw”",
+    )
+
+
+@pytest.mark.django_db
+def test_a_password_set_outside_a_request_is_recorded_without_an_actor():
+    user = make_user("dr.cmd")
+    marker = _last_id()
+
+    user.set_password("set-by-a-command-2026")
+    user.save()
+
+    (event,) = _events_after(marker)
+    assert (event.action, event.actor, event.actor_username, event.detail["by"]) == (
+        "password_change",
+        None,
+        "",
+        "no signed-in user (a command or a reset link)",
+    )
+
+
 # Writes that send no signal (bulk_create, QuerySet.update) would escape django-auditlog: the
 # services save these rows one by one so that each is recorded.
 
@@ -660,20 +734,70 @@ def test_charting_a_consultation_records_each_step_in_order(dermatologist_client
 # --- The address ------------------------------------------------------------------------------
 
 
-def test_client_address_trusts_x_forwarded_for_only_behind_our_proxy(settings):
-    request = RequestFactory().get(
-        "/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9"
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "6.6.6.6, 203.0.113.9", "10.0.0.5"),  # no proxy: the header is the client's own
+        (1, "6.6.6.6, 203.0.113.9", "203.0.113.9"),  # our proxy appended the last entry
+        (1, "", "10.0.0.5"),  # a request that did not pass through the proxy
+        (2, "6.6.6.6, 203.0.113.9, 10.0.0.7", "203.0.113.9"),  # two proxies: 2nd from the end
+        (2, "203.0.113.9", "10.0.0.5"),  # shorter than the proxies that should have appended
+        (1, "6.6.6.6, not-an-address", "10.0.0.5"),
+    ],
+)
+def test_client_address_takes_the_entry_the_trusted_proxies_wrote(
+    settings, proxies, forwarded, expected
+):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert client_address(request) == expected
+
+
+def _login_through_proxy(client_ip: str, username: str, password: str, *, forged: str = ""):
+    """A login as the documented proxy passes it on: it appends the address it saw."""
+    forwarded = f"{forged}, {client_ip}" if forged else client_ip
+    return Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded).post(
+        reverse("login"), {"username": username, "password": password}
     )
-    settings.SECURE_PROXY_SSL_HEADER = None
-    direct = client_address(request)
-    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    proxied = client_address(request)
 
-    request.META["HTTP_X_FORWARDED_FOR"] = "not-an-address"
-    garbled = client_address(request)
 
-    # The proxy appended the address it saw; what came before is whatever the client sent.
-    assert (direct, proxied, garbled) == ("10.0.0.5", "203.0.113.9", "10.0.0.5")
+@pytest.mark.django_db
+def test_behind_the_proxy_a_lockout_locks_out_only_the_client_that_failed(settings):
+    from axes.models import AccessAttempt
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    make_user("target", roles.DERMATOLOGIST)
+    attacker, clinician = "198.51.100.7", "203.0.113.20"
+    marker = _last_id()
+
+    # The attacker fails up to the limit, claiming in vain to be the clinician's address.
+    answers = [
+        _login_through_proxy(attacker, "target", "wrong", forged=clinician).status_code
+        for _ in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    locked = _login_through_proxy(attacker, "target", PASSWORD)
+    clinician_login = _login_through_proxy(clinician, "target", PASSWORD)
+
+    assert answers[-1] == 429
+    assert locked.status_code == 429
+    assert clinician_login.status_code == 302
+    # The audit trail and django-axes name the same address: the one the proxy saw.
+    failed = {e.remote_addr for e in _events_after(marker, action="login_failed")}
+    assert failed == {attacker}
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {attacker}
+
+
+def test_deploy_check_warns_behind_the_proxy_without_a_trusted_proxy_count():
+    from tests.test_security import production_env, run_manage
+
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        env=production_env(DJANGO_TRUSTED_PROXY_COUNT="0"),
+    )  # fmt: skip
+
+    assert result.returncode == 1
+    assert "treatments.W001" in result.stdout + result.stderr
 
 
 # --- The report -------------------------------------------------------------------------------
@@ -869,8 +993,9 @@ def test_audit_export_follows_the_filters_and_is_itself_recorded(audit_client, r
 @pytest.mark.django_db
 def test_audit_verify_page_says_intact_or_names_the_broken_row(audit_client):
     first, second, _third = _three_events()
+    count = AuditEvent.objects.count()
     intact = audit_client.get(reverse("treatments:audit_verify")).content.decode()
-    assert f"Intact: {AuditEvent.objects.count()} events checked." in intact
+    assert f"Intact: {count} events checked." in intact
 
     with _append_only_triggers_dropped(), connection.cursor() as cursor:
         cursor.execute("UPDATE treatments_auditevent SET summary = 'x' WHERE id = %s", [second.pk])

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
-from treatments.audit import audit_verify
+from treatments.audit import audit_verify_all
 from treatments.forms import DateInput
 from treatments.models import AuditEvent, Patient
 from treatments.views import role_required
@@ -156,13 +156,20 @@ def audit_export_csv(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(AUDIT_PERMISSION)
 def audit_verify_view(request: HttpRequest) -> HttpResponse:
-    ok, checked, broken = audit_verify()
-    # Noted down elsewhere, the latest hash also shows later whether events were cut off the end.
-    latest = AuditEvent.objects.order_by("-id").only("id", "at", "hash").first()
+    found = audit_verify_all()
     return render(
         request,
         "treatments/audit/verify.html",
-        {"ok": ok, "checked": checked, "broken": broken, "latest": latest},
+        {
+            "ok": found.ok,
+            "checked": found.checked,
+            "broken": found.broken,
+            "problems": found.problems,
+            "checkpoints": found.checkpoints,
+            "checkpoint": found.latest_checkpoint,
+            # Noted down elsewhere, the latest hash also shows whether events were cut off since.
+            "latest": found.head,
+        },
     )
 
 

@@ -510,6 +510,9 @@ class AuditEvent(models.Model):
         UPDATE = "update", "Changed"
         DELETE = "delete", "Deleted"
         ROLE_CHANGE = "role_change", "Changed a user's roles"
+        VIEW_LIST = "view_list", "Viewed a list of patients"
+        VIEW_AUDIT = "view_audit", "Viewed the audit trail"
+        PASSWORD_CHANGE = "password_change", "Changed a password"
 
     GENESIS_HASH = "0" * 64
 
@@ -563,6 +566,45 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditTrailIsAppendOnly("Audit events cannot be deleted.")
+
+
+class AuditCheckpointQuerySet(AuditEventQuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        raise AuditTrailIsAppendOnly("Checkpoints are written one at a time.")
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of the audit trail's length and head: "the first ``event_count``
+    events end with ``head_hash``", signed with an Ed25519 key that the app does not hold.
+
+    Written only by ``manage.py audit_checkpoint`` (run from cron as a database role that may
+    insert here; the app's role may only read). Verification checks the chain against every
+    checkpoint, so events removed from the end, or rewritten and re-hashed, no longer verify.
+    """
+
+    at = models.DateTimeField(default=timezone.now, editable=False)
+    event_count = models.BigIntegerField(editable=False)
+    head_id = models.BigIntegerField("head event id", null=True, editable=False)
+    head_hash = models.CharField(max_length=64, editable=False)
+    key_id = models.CharField("key id", max_length=16, editable=False)
+    signature = models.CharField(max_length=128, editable=False)
+
+    objects = AuditCheckpointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        default_permissions = ("view",)
+
+    def __str__(self):
+        return f"Audit checkpoint #{self.pk}: {self.event_count} events"
+
+    def save(self, **kwargs):
+        if not self._state.adding:
+            raise AuditTrailIsAppendOnly("Audit checkpoints cannot be changed.")
+        super().save(**(kwargs | {"force_insert": True}))
+
+    def delete(self, *args, **kwargs):
+        raise AuditTrailIsAppendOnly("Audit checkpoints cannot be deleted.")
 
 
 # The audit wiring (the clinical models registered with django-auditlog, and the receivers that

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget
 
 from treatments import body_map, display, planning, services
+from treatments.audit import note_patients
 from treatments.forms import (
     ConsultationForm,
     LesionSiteForm,
@@ -103,7 +104,16 @@ def home(request: HttpRequest) -> HttpResponse:
         ]
     if request.user.has_perm("treatments.view_session"):
         context["today_sessions"] = _upcoming_sessions().filter(scheduled_for=timezone.localdate())
-    return render(request, "treatments/home.html", context)
+    response = render(request, "treatments/home.html", context)
+    note_patients(
+        request,
+        [c.patient_id for c in (*context.get("drafts", ()), *context.get("signed", ()))]
+        + [
+            s.planned_treatment.plan.consultation.patient_id
+            for s in context.get("today_sessions", ())
+        ],
+    )
+    return response
 
 
 # --- Patients -----------------------------------------------------------------------------------
@@ -123,6 +133,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         page_number = form.cleaned_data["page"] or 1
     page = Paginator(patients, PATIENTS_PER_PAGE).get_page(page_number)
     context = {"form": form, "page": page, "query": query}
+    note_patients(request, (patient.pk for patient in page.object_list))
     if request.htmx:
         return render(request, "treatments/_patient_results.html", context)
     return render(request, "treatments/patient_list.html", context)
@@ -427,6 +438,9 @@ def _upcoming_sessions():
 @role_required("treatments.view_session")
 def session_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(_upcoming_sessions(), SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    note_patients(
+        request, (s.planned_treatment.plan.consultation.patient_id for s in page.object_list)
+    )
     return render(request, "treatments/session_list.html", {"page": page})
 
 

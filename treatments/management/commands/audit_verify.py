@@ -1,29 +1,47 @@
-"""python manage.py audit_verify: check the audit trail's hash chain, row by row."""
+"""python manage.py audit_verify: check the audit trail's hash chain, row by row, and against
+every signed checkpoint."""
 
 from django.core.management.base import BaseCommand
 
-from treatments.audit import audit_verify
-from treatments.models import AuditEvent
+from treatments.audit import audit_verify_all, public_keys
 
 EXIT_BROKEN = 1
 
 
 class Command(BaseCommand):
     help = (
-        "Check that no audit event was changed or removed: exit 0 when the chain is intact, "
-        "1 naming the first broken event otherwise."
+        "Check that no audit event was changed or removed: exit 0 when the chain is intact and "
+        "holds against every signed checkpoint, 1 naming what does not hold otherwise."
     )
 
-    def handle(self, *args, **options):
-        ok, checked, broken = audit_verify()
-        if not ok:
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--public-key",
+            default=None,
+            help="base64 Ed25519 public key(s), comma-separated (default: MILIA_AUDIT_PUBLIC_KEY)",
+        )
+
+    def handle(self, *args, public_key=None, **options):
+        found = audit_verify_all(keys=public_keys(public_key))
+        if found.broken is not None:
+            broken = found.broken
             self.stderr.write(
                 f"Audit trail BROKEN at event #{broken.pk} ({broken.at.isoformat()}, "
                 f"{broken.action}): {broken.problem}."
             )
+        for problem in found.problems:
+            self.stderr.write(f"Audit trail BROKEN: {problem}.")
+        if not found.ok:
             raise SystemExit(EXIT_BROKEN)
-        self.stdout.write(f"Audit trail intact: {checked} events checked.")
-        last = AuditEvent.objects.order_by("-id").only("id", "hash").first()
-        if last is not None:
+        self.stdout.write(f"Audit trail intact: {found.checked} events checked.")
+        latest = found.latest_checkpoint
+        if latest is None:
+            self.stdout.write("No signed checkpoint yet (see README: audit_checkpoint).")
+        else:
+            self.stdout.write(
+                f"Signed checkpoints: {found.checkpoints} hold; the latest, #{latest.pk} at "
+                f"{latest.at.isoformat()}, counts {latest.event_count} events."
+            )
+        if found.head is not None:
             # Kept somewhere else (a ticket, a log), this detects the removal of later events too.
-            self.stdout.write(f"Latest event: #{last.pk}, hash {last.hash}")
+            self.stdout.write(f"Latest event: #{found.head.pk}, hash {found.head.hash}")
