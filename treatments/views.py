@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
@@ -425,7 +426,7 @@ def session_done(request: HttpRequest, session_pk: int) -> HttpResponse:
     session = get_object_or_404(Session, pk=session_pk)
     services.session_mark_done(session=session, user=request.user)
     messages.success(request, "The session was recorded as done.")
-    return redirect(request.POST.get("next") or "treatments:session_list")
+    return redirect(_safe_next(request, default="treatments:session_list"))
 
 
 @require_POST
@@ -437,6 +438,17 @@ def session_keepalive(request: HttpRequest) -> HttpResponse:
 
 
 # --- Shared -------------------------------------------------------------------------------------
+
+
+def _safe_next(request, *, default: str) -> str:
+    """The posted ``next`` page when it is one of this site's own, else ``default``: never a
+    redirect to another host (an open redirect)."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
 
 
 def _consultation_or_404(pk: int) -> Consultation:

