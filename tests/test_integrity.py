@@ -55,3 +55,34 @@ def test_login_and_logout_never_redirect_to_another_site(hostile):
 
     assert (login.status_code, login["Location"]) == (302, "/")
     assert (logout.status_code, logout["Location"]) == (302, "/accounts/login/")
+
+
+# --- After an idle logoff ---------------------------------------------------------------------
+
+
+def _idle(client, settings):
+    import time
+
+    client.get("/")
+    session = client.session
+    session["last_seen"] = int(time.time()) - settings.SESSION_IDLE_SECONDS - 1
+    session.save()
+
+
+def test_htmx_request_after_idle_logoff_is_sent_to_the_login_page_path(settings, staff_client):
+    _idle(staff_client, settings)
+
+    response = staff_client.post("/patients/", {"q": "a"}, HTTP_HX_REQUEST="true")
+
+    assert (response.status_code, response["HX-Redirect"]) == (401, "/accounts/login/")
+
+
+def test_api_after_idle_logoff_answers_401_json(settings, dermatologist_client):
+    _idle(dermatologist_client, settings)
+
+    response = dermatologist_client.post(
+        "/api/v1/recommendations", "{}", content_type="application/json"
+    )
+
+    assert response.status_code == 401
+    assert response.json() == {"errors": {"": ["authentication required"]}}

@@ -6,8 +6,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import resolve_url
+from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
+
+from treatments import api
 
 # Record activity at most this often, so a page view does not always cost a session write.
 ACTIVITY_RESOLUTION_SECONDS = 60
@@ -39,12 +43,28 @@ class SessionTimeoutMiddleware:
                         else "the longest time a session may last."
                     ),
                 )
-                if request.headers.get("HX-Request"):
-                    return HttpResponse(status=401, headers={"HX-Redirect": settings.LOGIN_URL})
-                return redirect_to_login(request.get_full_path())
+                return _logged_off_response(request)
             if now - last_seen >= ACTIVITY_RESOLUTION_SECONDS or "last_seen" not in session:
                 session["last_seen"] = now
         return self.get_response(request)
+
+
+def _logged_off_response(request) -> HttpResponse:
+    """The JSON API answers 401 JSON, as it does to anyone not logged in; htmx is told where
+    the login page is (a path: the browser goes there); a page redirects to the login."""
+    if _is_api(request):
+        return JsonResponse({"errors": {"": ["authentication required"]}}, status=401)
+    if request.headers.get("HX-Request"):
+        return HttpResponse(status=401, headers={"HX-Redirect": resolve_url(settings.LOGIN_URL)})
+    return redirect_to_login(request.get_full_path())
+
+
+def _is_api(request) -> bool:
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return match.func.__module__ == api.__name__
 
 
 class NoStoreMiddleware:
