@@ -86,3 +86,26 @@ def test_api_after_idle_logoff_answers_401_json(settings, dermatologist_client):
 
     assert response.status_code == 401
     assert response.json() == {"errors": {"": ["authentication required"]}}
+
+
+# --- Hostile JSON -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("[" * 1500 + "]" * 1500, "the body nests arrays or objects too deeply"),
+        ('{"a": ' * 1500 + "1" + "}" * 1500, "the body nests arrays or objects too deeply"),
+        (
+            '{"patient": {"age_years": ' + "9" * 5000 + '}, "sites": []}',
+            "the body holds a number too long to read",
+        ),
+    ],
+    ids=["nested arrays", "nested objects", "5000-digit integer"],
+)
+def test_api_answers_hostile_json_with_400_and_a_message(dermatologist_client, body, message):
+    response = dermatologist_client.post(
+        "/api/v1/recommendations", body, content_type="application/json"
+    )
+
+    assert (response.status_code, response.json()) == (400, {"errors": {"": [message]}})
