@@ -464,6 +464,7 @@ def test_a_change_of_a_lesion_site_is_recorded_field_by_field(dermatologist_clie
             "largest_mm": "1.0",
             "depth": "superficial",
             "months_present": "2",
+            "version": "1",
         },
     )
 
@@ -589,6 +590,7 @@ def test_the_treatments_tried_at_a_site_are_recorded(dermatologist_client, derma
             "depth": "superficial",
             "months_present": "2",
             "tried_extraction": "failed",
+            "version": "1",
         },
     )
 
@@ -602,7 +604,9 @@ def test_signing_a_consultation_is_recorded(dermatologist_client, dermatologist)
     make_site(consultation)
     marker = _last_id()
 
-    dermatologist_client.post(reverse("treatments:consultation_sign", args=[consultation.pk]))
+    dermatologist_client.post(
+        reverse("treatments:consultation_sign", args=[consultation.pk]), {"version": "1"}
+    )
 
     (event,) = _events_after(marker, action="update", object_type="treatments.consultation")
     assert event.detail["changes"]["status"] == ["draft", "signed"]
@@ -641,6 +645,7 @@ def test_charting_a_consultation_records_each_step_in_order(dermatologist_client
             "largest_mm": "1.0",
             "depth": "superficial",
             "months_present": "3",
+            "version": "1",
         },
         follow=True,
     )

@@ -109,3 +109,74 @@ def test_api_answers_hostile_json_with_400_and_a_message(dermatologist_client, b
     )
 
     assert (response.status_code, response.json()) == (400, {"errors": {"": [message]}})
+
+
+# --- The version check is required on every write ----------------------------------------------
+
+SITE = {
+    "location": "chin",
+    "side": "midline",
+    "count": "2",
+    "largest_mm": "1.0",
+    "depth": "superficial",
+    "months_present": "1",
+}
+
+
+def _write_requests(consultation, site):
+    """Every write of a draft consultation, as its page posts it (without the version)."""
+    from tests.test_views import plan_post
+
+    plan = plan_post({"extraction": {"include": "on", "sites": str(site.pk), "sessions": "1"}})
+    plan.pop("version")
+    return {
+        "edit": (
+            f"/consultations/{consultation.pk}/edit/",
+            {"date": "2026-01-02", "milia_type": "unsure"},
+        ),
+        "add site": (f"/consultations/{consultation.pk}/sites/new/", SITE),
+        "edit site": (f"/sites/{site.pk}/edit/", SITE | {"location": "nose"}),
+        "delete site": (f"/sites/{site.pk}/delete/", {}),
+        "plan": (f"/consultations/{consultation.pk}/plan/", plan),
+        "sign": (f"/consultations/{consultation.pk}/sign/", {}),
+    }
+
+
+@pytest.mark.parametrize("version", [None, "abc", "", "-1", "1.0", "9" * 40])
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_a_write_without_a_valid_version_is_refused_and_changes_nothing(
+    dermatologist_client, dermatologist, version, htmx
+):
+    from tests.factories import make_consultation, make_site
+    from treatments.models import Consultation, LesionSite, Plan
+
+    consultation = make_consultation(clinician=dermatologist, milia_type="primary")
+    site = make_site(consultation, location="cheek", side="left")
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+
+    answers = {}
+    for name, (url, data) in _write_requests(consultation, site).items():
+        posted = data if version is None else data | {"version": version}
+        response = dermatologist_client.post(url, posted, **extra)
+        answers[name] = response.status_code
+
+    assert answers == dict.fromkeys(answers, 409 if htmx else 302)
+    after = Consultation.objects.get(pk=consultation.pk)
+    assert (after.status, after.milia_type, after.version) == ("draft", "primary", 1)
+    assert list(LesionSite.objects.values_list("location", flat=True)) == ["cheek"]
+    assert not Plan.objects.exists()
+
+
+def test_a_write_without_a_version_says_why_it_was_refused(dermatologist_client, dermatologist):
+    from tests.factories import make_consultation
+
+    consultation = make_consultation(clinician=dermatologist)
+
+    response = dermatologist_client.post(
+        f"/consultations/{consultation.pk}/sites/new/", SITE, HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 409
+    assert "it did not say which version of the consultation it was made on" in (
+        response.content.decode()
+    )

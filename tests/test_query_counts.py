@@ -187,7 +187,9 @@ def test_signed_consultation_page_queries_do_not_grow_with_sites(
     counts = []
     for size in (1, 20):
         consultation = consultation_with_sites(dermatologist, size)
-        dermatologist_client.post(f"/consultations/{consultation.pk}/sign/")
+        dermatologist_client.post(
+            f"/consultations/{consultation.pk}/sign/", {"version": consultation.version}
+        )
         consultation.refresh_from_db()
         assert consultation.status == Consultation.Status.SIGNED
         counts.append(count_queries(dermatologist_client, f"/consultations/{consultation.pk}/"))

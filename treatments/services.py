@@ -34,11 +34,17 @@ class ConsultationSigned(Exception):
 class StaleConsultation(Exception):
     """Someone else changed the consultation after this page was opened: refuse, never overwrite."""
 
-    def __init__(self):
-        super().__init__(
-            "Another clinician changed this consultation after you opened it, so your change was "
-            "not saved. Reload the page to see the current chart, then make your change again."
-        )
+    CHANGED = (
+        "Another clinician changed this consultation after you opened it, so your change was "
+        "not saved. Reload the page to see the current chart, then make your change again."
+    )
+    NO_VERSION = (
+        "Your change was not saved: it did not say which version of the consultation it was "
+        "made on. Reload the page to see the current chart, then make your change again."
+    )
+
+    def __init__(self, message: str = CHANGED):
+        super().__init__(message)
 
 
 class PlanNeedsReview(Exception):

@@ -53,12 +53,16 @@ def role_required(permission: str):
     return decorator
 
 
-def _posted_version(request) -> int | None:
-    """The consultation version the user's page showed (forms post it as ``version``)."""
-    try:
-        return int(request.POST["version"])
-    except (KeyError, ValueError):
-        return None
+def _posted_version(request) -> int:
+    """The consultation version the user's page showed (every form posts it as ``version``).
+
+    Required: a write that does not say which version it was made from could overwrite a newer
+    change, so it is refused like a stale one.
+    """
+    version = request.POST.get("version", "")
+    if not (version.isascii() and version.isdigit() and len(version) <= 10):
+        raise services.StaleConsultation(services.StaleConsultation.NO_VERSION)
+    return int(version)
 
 
 def draft_only(view):
