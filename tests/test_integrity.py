@@ -180,3 +180,36 @@ def test_a_write_without_a_version_says_why_it_was_refused(dermatologist_client,
     assert "it did not say which version of the consultation it was made on" in (
         response.content.decode()
     )
+
+
+# --- Races ------------------------------------------------------------------------------------
+
+
+def test_second_clinician_removing_the_same_site_at_once_gets_the_409_message(
+    dermatologist_client, dermatologist, monkeypatch
+):
+    from tests.factories import make_consultation, make_site
+    from treatments import services
+    from treatments.models import Consultation, LesionSite
+
+    consultation = make_consultation(clinician=dermatologist)
+    site = make_site(consultation)
+    site_delete = services.site_delete
+
+    def first_clinician_removes_it_just_before(*, site, version):
+        # The second request has read the site; the first clinician's removal of the same site
+        # commits before the second reaches the database.
+        site_delete(site=LesionSite.objects.get(pk=site.pk), version=version)
+        return site_delete(site=site, version=version)
+
+    monkeypatch.setattr(services, "site_delete", first_clinician_removes_it_just_before)
+    response = dermatologist_client.post(
+        f"/sites/{site.pk}/delete/", {"version": "1"}, HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 409
+    assert "Another clinician changed this consultation after you opened it" in (
+        response.content.decode()
+    )
+    assert f'href="/consultations/{consultation.pk}/"' in response.content.decode()
+    assert (LesionSite.objects.count(), Consultation.objects.get().version) == (0, 2)

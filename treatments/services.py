@@ -43,8 +43,9 @@ class StaleConsultation(Exception):
         "made on. Reload the page to see the current chart, then make your change again."
     )
 
-    def __init__(self, message: str = CHANGED):
+    def __init__(self, message: str = CHANGED, *, consultation_id: int | None = None):
         super().__init__(message)
+        self.consultation_id = consultation_id
 
 
 class PlanNeedsReview(Exception):
@@ -157,7 +158,7 @@ def _locked_draft(pk: int, version: int | None) -> Consultation:
     consultation = Consultation.objects.select_for_update().get(pk=pk)
     ensure_draft(consultation)
     if version is not None and version != consultation.version:
-        raise StaleConsultation()
+        raise StaleConsultation(consultation_id=pk)
     return consultation
 
 

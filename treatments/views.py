@@ -74,9 +74,13 @@ def draft_only(view):
         try:
             return view(request, *args, **kwargs)
         except (services.ConsultationSigned, services.StaleConsultation) as refused:
-            consultation_pk = (
-                kwargs.get("pk") or LesionSite.objects.get(pk=kwargs["site_pk"]).consultation_id
-            )
+            # The exception names the consultation: the site may be gone by now, removed by
+            # the other clinician whose change made this one stale.
+            consultation_pk = getattr(refused, "consultation_id", None) or kwargs.get("pk")
+            if consultation_pk is None:
+                consultation_pk = get_object_or_404(
+                    LesionSite, pk=kwargs["site_pk"]
+                ).consultation_id
             url = reverse("treatments:consultation_detail", args=[consultation_pk])
             if request.htmx:
                 response = render(
