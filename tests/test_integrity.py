@@ -213,3 +213,58 @@ def test_second_clinician_removing_the_same_site_at_once_gets_the_409_message(
     )
     assert f'href="/consultations/{consultation.pk}/"' in response.content.decode()
     assert (LesionSite.objects.count(), Consultation.objects.get().version) == (0, 2)
+
+
+# --- Deactivation -----------------------------------------------------------------------------
+
+
+def test_reactivating_a_user_does_not_revive_their_old_sessions():
+    from django.contrib.sessions.models import Session as StoredSession
+
+    user = make_user("nurse.old", roles.CLINIC_STAFF, password=PASSWORD)
+    other = make_user("nurse.other", roles.CLINIC_STAFF, password=PASSWORD)
+    old, kept = Client(), Client()
+    old.post("/accounts/login/", {"username": "nurse.old", "password": PASSWORD})
+    kept.post("/accounts/login/", {"username": "nurse.other", "password": PASSWORD})
+    assert old.get("/patients/").status_code == 200
+
+    user.is_active = False
+    user.save()
+    user.is_active = True
+    user.save()
+
+    assert old.get("/patients/")["Location"] == "/accounts/login/?next=/patients/"
+    assert StoredSession.objects.count() == 1
+    assert (kept.get("/patients/").status_code, other.is_active) == (200, True)
+
+
+def test_deactivating_a_user_in_the_admin_ends_their_sessions(clinic_admin):
+    from django.contrib.sessions.models import Session as StoredSession
+
+    user = make_user("nurse.gone", roles.CLINIC_STAFF, password=PASSWORD)
+    Client().post("/accounts/login/", {"username": "nurse.gone", "password": PASSWORD})
+    assert StoredSession.objects.count() == 1
+    admin = Client()
+    admin.force_login(clinic_admin)
+    form = admin.get(f"/admin/auth/user/{user.pk}/change/").context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if name in form.fields and value is not None and name != "password"
+    }
+    data |= {
+        "is_active": "",
+        "groups": [g.pk for g in user.groups.all()],
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "09:00:00",
+    }
+    data.pop("date_joined", None)
+    data.pop("last_login", None)
+
+    response = admin.post(f"/admin/auth/user/{user.pk}/change/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    user.refresh_from_db()
+    assert user.is_active is False
+    # Only the admin's own session is left.
+    assert StoredSession.objects.count() == 1
