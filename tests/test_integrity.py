@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from tests.factories import make_user
+from tests.test_user_admin import admin_form_data
 from treatments import roles
 
 pytestmark = pytest.mark.django_db
@@ -246,22 +247,10 @@ def test_deactivating_a_user_in_the_admin_ends_their_sessions(clinic_admin):
     assert StoredSession.objects.count() == 1
     admin = Client()
     admin.force_login(clinic_admin)
-    form = admin.get(f"/admin/auth/user/{user.pk}/change/").context["adminform"].form
-    data = {
-        name: value
-        for name, value in form.initial.items()
-        if name in form.fields and value is not None and name != "password"
-    }
-    data |= {
-        "is_active": "",
-        "groups": [g.pk for g in user.groups.all()],
-        "date_joined_0": "2026-01-01",
-        "date_joined_1": "09:00:00",
-    }
-    data.pop("date_joined", None)
-    data.pop("last_login", None)
+    url = f"/admin/auth/user/{user.pk}/change/"
+    data = admin_form_data(admin.get(url)) | {"is_active": ""}
 
-    response = admin.post(f"/admin/auth/user/{user.pk}/change/", data)
+    response = admin.post(url, data)
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     user.refresh_from_db()

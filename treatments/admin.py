@@ -210,3 +210,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# The users page, restricted for Clinic admins (treatments.user_admin).
+from treatments import user_admin  # noqa: E402, F401
