@@ -257,3 +257,68 @@ def test_deactivating_a_user_in_the_admin_ends_their_sessions(clinic_admin):
     assert user.is_active is False
     # Only the admin's own session is left.
     assert StoredSession.objects.count() == 1
+
+
+# --- No body site or name in a URL ------------------------------------------------------------
+
+
+def test_the_map_names_no_body_site_in_its_urls(dermatologist_client, dermatologist):
+    import re
+
+    from tests.factories import make_consultation
+    from treatments.body_map import REGIONS
+    from treatments.models import Location
+
+    consultation = make_consultation(clinician=dermatologist)
+    html = dermatologist_client.get(f"/consultations/{consultation.pk}/").content.decode()
+    urls = re.findall(r'(?:href|hx-get|hx-post|action)="([^"]*)"', html)
+    site_urls = [url for url in urls if "/sites/new/" in url]
+
+    # Each region and "Other location", as href and hx-get.
+    assert len(site_urls) == 2 * (len(REGIONS) + 1)
+    leaking = [url for url in urls for word in Location.values if word in url.lower()]
+    assert leaking == []
+
+
+def test_a_map_region_token_opens_the_form_at_that_site(dermatologist_client, dermatologist):
+    import re
+
+    from tests.factories import make_consultation
+
+    consultation = make_consultation(clinician=dermatologist)
+    html = dermatologist_client.get(f"/consultations/{consultation.pk}/").content.decode()
+    (genital,) = re.findall(r'href="([^"]+)" hx-get="[^"]+" [^>]*aria-label="Genital area"', html)
+
+    form = dermatologist_client.get(genital, HTTP_HX_REQUEST="true").context["site_form"]
+    leaked = dermatologist_client.get(
+        f"/consultations/{consultation.pk}/sites/new/?location=genital&side=midline"
+    ).context["site_form"]
+
+    assert (form["location"].value(), form["side"].value()) == ("genital", "midline")
+    assert (leaked["location"].value(), leaked["side"].value()) == ("", "")
+
+
+@pytest.mark.parametrize(
+    "model", ["patient", "consultation", "lesionsite", "recommendation", "plan",
+              "plannedtreatment", "session"]
+)  # fmt: skip
+def test_admin_lists_of_patient_data_have_no_search_in_the_url(clinic_admin, model):
+    from tests.factories import make_patient
+    from treatments.models import Consultation
+
+    patient = make_patient(family_name="Zebedee")
+    Consultation.objects.create(patient=patient, clinician=clinic_admin)
+    client = Client()
+    client.force_login(clinic_admin)
+
+    page = client.get(f"/admin/treatments/{model}/")
+    searched = client.get(f"/admin/treatments/{model}/", {"q": "Zebedee"})
+
+    html = page.content.decode()
+    assert (page.status_code, 'name="q"' in html) == (200, False)
+    assert 'use the <a href="/patients/">patient search</a>' in html
+    # A hand-made ?q= searches nothing.
+    assert (
+        tuple(searched.context["cl"].search_fields),
+        'name="q"' in searched.content.decode(),
+    ) == ((), False)

@@ -15,8 +15,16 @@ from treatments.models import (
 )
 
 
+class PatientDataAdmin(admin.ModelAdmin):
+    """A list of patient data: no search box, since the admin's search travels in the URL (and
+    so into access logs); the list points to the app's posted patient search instead
+    (templates/admin/treatments/change_list.html)."""
+
+    search_in_app = True
+
+
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(PatientDataAdmin):
     list_display = [
         "medical_record_number",
         "family_name",
@@ -26,7 +34,6 @@ class PatientAdmin(admin.ModelAdmin):
         "pregnant",
     ]
     list_filter = ["fitzpatrick", "pregnant", "breastfeeding", "cold_intolerance"]
-    search_fields = ["medical_record_number", "family_name", "given_name"]
     date_hierarchy = "created_at"
 
 
@@ -37,10 +44,9 @@ class LesionSiteInline(admin.TabularInline):
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(admin.ModelAdmin):
+class ConsultationAdmin(PatientDataAdmin):
     list_display = ["id", "patient", "date", "clinician", "milia_type", "status"]
     list_filter = ["status", "milia_type", "recurrent", "date"]
-    search_fields = ["patient__medical_record_number", "patient__family_name"]
     list_select_related = ["patient", "clinician"]
     raw_id_fields = ["patient"]
     date_hierarchy = "date"
@@ -64,10 +70,9 @@ class TriedTreatmentInline(admin.TabularInline):
 
 
 @admin.register(LesionSite)
-class LesionSiteAdmin(admin.ModelAdmin):
+class LesionSiteAdmin(PatientDataAdmin):
     list_display = ["id", "consultation", "location", "side", "count", "largest_mm", "depth"]
     list_filter = ["location", "depth", "side"]
-    search_fields = ["consultation__patient__medical_record_number"]
     list_select_related = ["consultation__patient"]
     raw_id_fields = ["consultation"]
     inlines = [TriedTreatmentInline]
@@ -128,12 +133,11 @@ class HandoutAdmin(admin.ModelAdmin):
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(admin.ModelAdmin):
+class RecommendationAdmin(PatientDataAdmin):
     """Stored advice is evidence of what the tool said: it is shown, never edited."""
 
     list_display = ["id", "consultation", "rules_version", "requested_by", "requested_at"]
     list_filter = ["rules_version", "requested_at"]
-    search_fields = ["consultation__patient__medical_record_number"]
     list_select_related = ["consultation__patient", "requested_by"]
 
     def has_add_permission(self, request):
@@ -153,16 +157,15 @@ class PlannedTreatmentInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(PatientDataAdmin):
     list_display = ["id", "consultation", "created_by", "created_at"]
     list_select_related = ["consultation__patient", "created_by"]
-    search_fields = ["consultation__patient__medical_record_number"]
     raw_id_fields = ["consultation"]
     inlines = [PlannedTreatmentInline]
 
 
 @admin.register(PlannedTreatment)
-class PlannedTreatmentAdmin(admin.ModelAdmin):
+class PlannedTreatmentAdmin(PatientDataAdmin):
     list_display = ["id", "plan", "treatment", "sessions", "interval_weeks"]
     list_filter = ["treatment"]
     list_select_related = ["plan__consultation__patient", "treatment"]
@@ -170,7 +173,7 @@ class PlannedTreatmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(PatientDataAdmin):
     list_display = ["id", "planned_treatment", "number", "scheduled_for", "done_at"]
     list_filter = ["scheduled_for", "planned_treatment__treatment"]
     list_select_related = ["planned_treatment__treatment", "planned_treatment__plan"]

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
@@ -261,12 +262,10 @@ def consultation_sign(request: HttpRequest, pk: int) -> HttpResponse:
 def site_create(request: HttpRequest, pk: int) -> HttpResponse:
     consultation = get_object_or_404(Consultation, pk=pk)
     services.ensure_draft(consultation)
-    # The map link says which region was chosen; anything else is ignored.
-    location, side = request.GET.get("location"), request.GET.get("side")
-    initial = {
-        "location": location if location in Location.values else "",
-        "side": side if side in Side.values else "",
-    }
+    # The map link names the chosen region by an opaque token (never the body site itself,
+    # which the access log would keep); anything else is ignored.
+    location, side = _region_of(request, request.GET.get("region", ""))
+    initial = {"location": location, "side": side}
     form = LesionSiteForm(request.POST or None, consultation=consultation, initial=initial)
     return _site_form_response(request, form, consultation)
 
@@ -508,16 +507,32 @@ def _chart_context(request, consultation: Consultation) -> dict:
         "consultation_form": ConsultationForm(instance=consultation) if can_edit else None,
         "map_regions": body_map.map_regions(
             charted=charted,
-            url_for=lambda location, side: _site_url(site_create, location, side),
+            url_for=lambda location, side: _site_url(request, site_create, location, side),
         )
         if can_edit
         else [],
-        "other_url": _site_url(site_create, "other", "midline"),
+        "other_url": _site_url(request, site_create, "other", "midline"),
     }
 
 
-def _site_url(site_create: str, location: str, side: str) -> str:
-    return f"{site_create}?location={location}&side={side}"
+def _site_url(request, site_create: str, location: str, side: str) -> str:
+    return f"{site_create}?region={_region_token(request, location, side)}"
+
+
+def _region_token(request, location: str, side: str) -> str:
+    """A token for a map region that means nothing without the secret key: URLs (and so access
+    logs) carry it instead of the body site."""
+    value = f"{request.user.pk}:{location}:{side}"
+    return salted_hmac("treatments.views.region", value, algorithm="sha256").hexdigest()[:20]
+
+
+def _region_of(request, token: str) -> tuple[str, str]:
+    """The (location, side) a token of ``_region_token`` stands for; blank ones if none."""
+    for location in Location.values:
+        for side in Side.values:
+            if constant_time_compare(token, _region_token(request, location, side)):
+                return location, side
+    return "", ""
 
 
 def _chart_response(request, pk: int) -> HttpResponse:
