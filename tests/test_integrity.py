@@ -322,3 +322,119 @@ def test_admin_lists_of_patient_data_have_no_search_in_the_url(clinic_admin, mod
         tuple(searched.context["cl"].search_fields),
         'name="q"' in searched.content.decode(),
     ) == ((), False)
+
+
+# --- The record refuses what the rules refuse; a refused chart still shows --------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "error"),
+    [
+        ("1989-12-31", "The consultation cannot be dated before the patient's birth."),
+        ("9999-12-31", "The consultation cannot be dated in the future."),
+    ],
+)
+def test_consultation_date_outside_the_patients_life_is_refused(
+    dermatologist_client, dermatologist, day, error
+):
+    from datetime import date
+
+    from tests.factories import make_consultation, make_patient
+    from treatments.models import Consultation
+
+    patient = make_patient(date_of_birth=date(1990, 1, 1))
+    draft = make_consultation(patient=patient, clinician=dermatologist)
+
+    created = dermatologist_client.post(
+        f"/patients/{patient.pk}/consultations/new/", {"date": day, "milia_type": "primary"}
+    )
+    edited = dermatologist_client.post(
+        f"/consultations/{draft.pk}/edit/",
+        {"date": day, "milia_type": "primary", "version": "1"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert (created.status_code, created.context["form"].errors) == (200, {"date": [error]})
+    assert (edited.status_code, edited.context["consultation_form"].errors) == (
+        400,
+        {"date": [error]},
+    )
+    assert list(Consultation.objects.values_list("date", flat=True)) == [draft.date]
+
+
+def test_a_consultation_holds_no_more_sites_than_the_rules_accept(
+    dermatologist_client, dermatologist
+):
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import make_consultation, make_site
+    from treatments.models import LesionSite, Location, Side
+    from treatments.rules import MAX_SITES
+
+    consultation = make_consultation(clinician=dermatologist)
+    places = [(loc, side) for loc in Location.values for side in Side.values]
+    for location, side in places[:MAX_SITES]:
+        make_site(consultation, location=location, side=side)
+    location, side = places[MAX_SITES]
+
+    response = dermatologist_client.post(
+        f"/consultations/{consultation.pk}/sites/new/",
+        SITE | {"location": location, "side": side, "version": "1"},
+        HTTP_HX_REQUEST="true",
+    )
+    with pytest.raises(ValidationError) as refused:
+        LesionSite(consultation=consultation, location=location, side=side, count=1,
+                   largest_mm=1, months_present=1).full_clean()  # fmt: skip
+
+    assert response.status_code == 400
+    assert response.context["site_form"].non_field_errors() == [
+        f"A consultation can chart at most {MAX_SITES} sites."
+    ]
+    assert refused.value.messages == [f"A consultation can chart at most {MAX_SITES} sites."]
+    assert LesionSite.objects.count() == MAX_SITES
+
+
+def test_a_chart_the_rules_refuse_still_shows_with_the_problem_named(
+    dermatologist_client, dermatologist
+):
+    from datetime import date
+
+    from tests.factories import make_consultation, make_patient, make_site
+    from treatments.models import Location, Side
+    from treatments.rules import MAX_SITES
+
+    # Stored before the record refused them: a date before birth, and too many sites.
+    patient = make_patient(date_of_birth=date(1990, 1, 1))
+    before_birth = make_consultation(
+        patient=patient, clinician=dermatologist, date=date(1980, 1, 1)
+    )
+    make_site(before_birth)
+    too_many = make_consultation(clinician=dermatologist)
+    places = [(loc, side) for loc in Location.values for side in Side.values]
+    for location, side in places[: MAX_SITES + 1]:
+        make_site(too_many, location=location, side=side)
+
+    pages = {
+        name: (
+            dermatologist_client.get(f"/consultations/{c.pk}/"),
+            dermatologist_client.get(f"/consultations/{c.pk}/recommendations/"),
+            dermatologist_client.get(f"/consultations/{c.pk}/plan/", follow=True),
+            dermatologist_client.post(
+                f"/consultations/{c.pk}/sign/", {"version": "1"}, follow=True
+            ),
+        )
+        for name, c in {"before birth": before_birth, "too many": too_many}.items()
+    }
+
+    problems = {
+        "before birth": "The advice cannot be shown until this is corrected: The patient's age "
+        "on the consultation date must be a number from 0 to 130.",
+        "too many": "The advice cannot be shown until this is corrected: The list of sites "
+        f"must be a list of 1 to {MAX_SITES} sites.",
+    }
+    for name, answers in pages.items():
+        assert [a.status_code for a in answers] == [200, 200, 200, 200], name
+        for answer in answers:
+            assert problems[name].replace("'", "&#x27;") in answer.content.decode(), name
+    before_birth.refresh_from_db()
+    assert before_birth.status == "draft"

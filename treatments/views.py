@@ -184,12 +184,14 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required("treatments.add_consultation")
 def consultation_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
-    form = ConsultationForm(request.POST or None, initial={"date": timezone.localdate()})
+    form = ConsultationForm(
+        request.POST or None,
+        # The date is checked against the patient's birth date (Consultation.clean).
+        instance=Consultation(patient=patient, clinician=request.user),
+        initial={"date": timezone.localdate()},
+    )
     if form.is_valid():
-        consultation = form.save(commit=False)
-        consultation.patient = patient
-        consultation.clinician = request.user
-        consultation.save()
+        consultation = form.save()
         return redirect(consultation)
     return render(request, "treatments/consultation_form.html", {"form": form, "patient": patient})
 
@@ -239,8 +241,11 @@ def consultation_sign(request: HttpRequest, pk: int) -> HttpResponse:
         services.consultation_sign(
             consultation=consultation, user=request.user, version=_posted_version(request)
         )
-    except services.rules.InvalidCase:
-        messages.error(request, "Chart at least one lesion site before signing.")
+    except services.rules.InvalidCase as invalid:
+        if consultation.sites.exists():
+            messages.error(request, display.case_refused(invalid.errors))
+        else:
+            messages.error(request, "Chart at least one lesion site before signing.")
     except services.PlanNeedsReview:
         messages.error(
             request,
@@ -330,7 +335,11 @@ def _site_form_response(request, form, consultation) -> HttpResponse:
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     consultation = _consultation_or_404(pk)
     services.ensure_draft(consultation)
-    result = services.consultation_evaluate(consultation)
+    try:
+        result = services.consultation_evaluate(consultation)
+    except services.rules.InvalidCase as invalid:
+        messages.error(request, display.case_refused(invalid.errors))
+        return redirect(consultation)
     if result is None:
         messages.error(request, "Chart at least one lesion site before planning.")
         return redirect(consultation)
@@ -470,11 +479,16 @@ def _consultation_or_404(pk: int) -> Consultation:
 def _chart_context(request, consultation: Consultation) -> dict:
     """Everything the chart shows: map, sites, and the advice (stored once signed)."""
     sites = list(consultation.sites.all())
+    refused = ""
     if consultation.is_signed:
         stored = consultation.recommendations.order_by("-requested_at", "-id").first()
         result = services.rules.CaseResult.from_dict(stored.output) if stored else None
     else:
-        result = services.consultation_evaluate(consultation)
+        # A chart the rules refuse still shows, with the problem named, so it can be fixed.
+        try:
+            result = services.consultation_evaluate(consultation)
+        except services.rules.InvalidCase as invalid:
+            result, refused = None, display.case_refused(invalid.errors)
     names = dict(Treatment.objects.values_list("code", "name"))
     plan = (
         Plan.objects.filter(consultation=consultation)
@@ -502,6 +516,7 @@ def _chart_context(request, consultation: Consultation) -> dict:
         "options": display.option_rows(result.options, names) if result else [],
         "matrix": display.site_matrix(result, sites, names) if result else [],
         "advice": result.advice if result else (),
+        "refused": refused,
         "plan": plan,
         "can_edit": can_edit,
         "consultation_form": ConsultationForm(instance=consultation) if can_edit else None,
