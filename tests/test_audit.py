@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import make_consultation, make_patient, make_site, make_user
+from tests.factories import make_consultation, make_patient, make_site, make_user, sign
 from treatments import roles
 from treatments.audit import audit_record, audit_verify, client_address, event_hash
 from treatments.models import (
@@ -407,9 +407,7 @@ def test_refused_or_missing_pages_record_no_access(staff_client):
 
 def _planned(dermatologist):
     patient = make_patient()
-    consultation = make_consultation(
-        patient=patient, clinician=dermatologist, status="signed", signed_at=timezone.now()
-    )
+    consultation = make_consultation(patient=patient, clinician=dermatologist)
     site = make_site(consultation)
     plan = Plan.objects.create(consultation=consultation, created_by=dermatologist)
     planned = PlannedTreatment.objects.create(
@@ -417,6 +415,7 @@ def _planned(dermatologist):
     )
     planned.sites.set([site])
     Session.objects.create(planned_treatment=planned, number=1, scheduled_for=timezone.localdate())
+    sign(consultation)
     return planned
 
 

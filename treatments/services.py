@@ -298,11 +298,12 @@ def consultation_sign(
             for number, day in enumerate(dates, start=1):
                 Session.objects.create(planned_treatment=p, number=number, scheduled_for=day)
     recommendation = _store_recommendation(consultation, facts, result, user)
+    # The last change of the row: once signed, the database refuses any other.
+    _bump_version(consultation)
     # A save, not QuerySet.update (which sends no signal), so that the signing is audited.
     consultation.status = Consultation.Status.SIGNED
     consultation.signed_at = timezone.now()
     consultation.save(update_fields=["status", "signed_at"])
-    _bump_version(consultation)
     return recommendation
 
 
