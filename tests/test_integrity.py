@@ -438,3 +438,261 @@ def test_a_chart_the_rules_refuse_still_shows_with_the_problem_named(
             assert problems[name].replace("'", "&#x27;") in answer.content.decode(), name
     before_birth.refresh_from_db()
     assert before_birth.status == "draft"
+
+
+# --- Signed means final, in the admin and in the database --------------------------------------
+
+
+@pytest.fixture
+def signed_plan(dermatologist):
+    """A signed consultation with a site, a plan, a planned treatment and one session."""
+    from tests.test_aftercare import make_planned
+
+    return make_planned(dermatologist)
+
+
+@pytest.fixture
+def superuser_client():
+    client = Client()
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    return client
+
+
+def _record_of(consultation):
+    from treatments.models import LesionSite, Plan, PlannedTreatment, Session, TriedTreatment
+
+    return {
+        "sites": list(LesionSite.objects.filter(consultation=consultation).values()),
+        "tried": list(TriedTreatment.objects.filter(site__consultation=consultation).values()),
+        "plans": list(Plan.objects.filter(consultation=consultation).values()),
+        "planned": list(PlannedTreatment.objects.filter(plan__consultation=consultation).values()),
+        "planned sites": list(
+            PlannedTreatment.sites.through.objects.filter(
+                plannedtreatment__plan__consultation=consultation
+            ).values()
+        ),
+        "sessions": list(
+            Session.objects.filter(planned_treatment__plan__consultation=consultation).values(
+                "id", "planned_treatment_id", "number", "scheduled_for"
+            )
+        ),
+        "consultation": type(consultation).objects.filter(pk=consultation.pk).values().get(),
+    }
+
+
+def test_a_signed_consultation_cannot_change_in_the_admin_even_for_a_superuser(
+    superuser_client, dermatologist_client, signed_plan
+):
+    planned = signed_plan
+    plan, consultation = planned.plan, planned.plan.consultation
+    site = consultation.sites.get()
+    session = planned.treatment_sessions.get()
+    before = _record_of(consultation)
+    new_site = {
+        "consultation": consultation.pk,
+        "location": "chin",
+        "side": "midline",
+        "count": "1",
+        "largest_mm": "1.0",
+        "depth": "superficial",
+        "months_present": "1",
+        "tried-TOTAL_FORMS": "0",
+        "tried-INITIAL_FORMS": "0",
+    }
+    new_planned = {"plan": plan.pk, "treatment": planned.treatment_id, "sessions": "1"}
+    new_session = {"planned_treatment": planned.pk, "number": "2", "scheduled_for": "2027-01-01"}
+
+    answers = {
+        "add site": superuser_client.post("/admin/treatments/lesionsite/add/", new_site),
+        "change site": superuser_client.post(
+            f"/admin/treatments/lesionsite/{site.pk}/change/", new_site
+        ),
+        "delete site": superuser_client.post(
+            f"/admin/treatments/lesionsite/{site.pk}/delete/", {"post": "yes"}
+        ),
+        "add plan": superuser_client.post(
+            "/admin/treatments/plan/add/",
+            {"consultation": consultation.pk, "created_by": planned.plan.created_by_id},
+        ),
+        "change plan": superuser_client.post(
+            f"/admin/treatments/plan/{plan.pk}/change/", {"notes": "changed"}
+        ),
+        "delete plan": superuser_client.post(
+            f"/admin/treatments/plan/{plan.pk}/delete/", {"post": "yes"}
+        ),
+        "delete plans in bulk": superuser_client.post(
+            "/admin/treatments/plan/",
+            {"action": "delete_selected", "_selected_action": [plan.pk], "post": "yes"},
+        ),
+        "add planned": superuser_client.post(
+            "/admin/treatments/plannedtreatment/add/", new_planned
+        ),
+        "change planned": superuser_client.post(
+            f"/admin/treatments/plannedtreatment/{planned.pk}/change/", new_planned
+        ),
+        "delete planned": superuser_client.post(
+            f"/admin/treatments/plannedtreatment/{planned.pk}/delete/", {"post": "yes"}
+        ),
+        "add session": superuser_client.post("/admin/treatments/session/add/", new_session),
+        "reschedule session": superuser_client.post(
+            f"/admin/treatments/session/{session.pk}/change/",
+            new_session | {"number": "1", "done_at_0": "", "done_at_1": ""},
+        ),
+        "delete session": superuser_client.post(
+            f"/admin/treatments/session/{session.pk}/delete/", {"post": "yes"}
+        ),
+    }
+
+    refused_in_form = {"add site", "add plan", "add planned", "add session"}
+    # The session's form saves what may change (whether it was done); the rest is read-only.
+    assert {name: response.status_code for name, response in answers.items()} == {
+        name: 200 if name in refused_in_form else 302 if name == "reschedule session" else 403
+        for name in answers
+    }
+    for name in refused_in_form:
+        assert "This consultation is signed and can no longer be changed." in (
+            answers[name].content.decode()
+        ), name
+    assert _record_of(consultation) == before
+    page = dermatologist_client.get(f"/consultations/{consultation.pk}/")
+    assert page.status_code == 200
+
+
+def test_a_session_of_a_signed_consultation_can_still_be_marked_done(
+    superuser_client, staff_client, staff, signed_plan
+):
+    from tests.test_user_admin import admin_form_data
+
+    session = signed_plan.treatment_sessions.get()
+    url = f"/admin/treatments/session/{session.pk}/change/"
+    data = admin_form_data(superuser_client.get(url))
+
+    response = superuser_client.post(
+        url,
+        data | {"done_at_0": "2026-11-20", "done_at_1": "10:00:00", "done_by": str(staff.pk)},
+    )
+
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert (session.done_by, str(session.done_at.date())) == (staff, "2026-11-20")
+
+
+def _refused_by_the_database(change) -> bool:
+    from django.db import IntegrityError, transaction
+
+    try:
+        with transaction.atomic():
+            change()
+    except IntegrityError as refused:
+        return "a signed consultation is read-only" in str(refused)
+    return False
+
+
+def test_the_database_refuses_any_change_under_a_signed_consultation(signed_plan, staff):
+    from django.db import connection
+    from django.utils import timezone
+
+    from treatments.models import (
+        Consultation,
+        LesionSite,
+        Plan,
+        PlannedTreatment,
+        Session,
+        TriedTreatment,
+    )
+
+    planned = signed_plan
+    consultation = planned.plan.consultation
+    site = consultation.sites.get()
+    session = planned.treatment_sessions.get()
+    before = _record_of(consultation)
+    changes = {
+        "consultation": lambda: Consultation.objects.filter(pk=consultation.pk).update(notes="x"),
+        "add site": lambda: LesionSite.objects.create(
+            consultation=consultation, location="chin", side="midline", count=1,
+            largest_mm=1, months_present=1,
+        ),
+        "change site": lambda: LesionSite.objects.filter(pk=site.pk).update(count=9),
+        "add tried": lambda: TriedTreatment.objects.create(site=site, treatment="cryotherapy"),
+        "change plan": lambda: Plan.objects.filter(pk=planned.plan_id).update(notes="x"),
+        "add plan treatment": lambda: PlannedTreatment.objects.create(
+            plan=planned.plan, treatment_id=planned.treatment_id + 1, sessions=1
+        ),
+        "change planned": lambda: PlannedTreatment.objects.filter(pk=planned.pk).update(
+            sessions=9
+        ),
+        "add planned site": lambda: PlannedTreatment.sites.through.objects.filter(
+            plannedtreatment=planned
+        ).update(lesionsite=site),
+        "add session": lambda: Session.objects.create(planned_treatment=planned, number=2),
+        "reschedule session": lambda: Session.objects.filter(pk=session.pk).update(
+            scheduled_for=timezone.localdate().replace(year=2030)
+        ),
+    }  # fmt: skip
+    if connection.vendor == "postgresql":
+        changes |= {
+            "delete consultation's plan": lambda: Plan.objects.filter(pk=planned.plan_id).delete(),
+            "delete site": lambda: LesionSite.objects.filter(pk=site.pk).delete(),
+            "delete session": lambda: Session.objects.filter(pk=session.pk).delete(),
+            "unlink planned site": lambda: planned.sites.clear(),
+        }
+
+    refused = {name: _refused_by_the_database(change) for name, change in changes.items()}
+
+    assert refused == dict.fromkeys(changes, True)
+    assert _record_of(consultation) == before
+    # Sessions record what took place: marking one done is still possible.
+    Session.objects.filter(pk=session.pk).update(done_at=timezone.now(), done_by=staff)
+    assert Session.objects.get(pk=session.pk).done_by == staff
+
+
+@pytest.mark.skipif(
+    "not __import__('django.db').db.connection.vendor == 'sqlite'",
+    reason="on PostgreSQL the database refuses deletes as well (the test above)",
+)
+def test_on_sqlite_deletes_under_a_signed_consultation_are_refused_by_the_services_and_admin(
+    signed_plan, superuser_client
+):
+    from treatments import services
+
+    site = signed_plan.plan.consultation.sites.get()
+    with pytest.raises(services.ConsultationSigned):
+        services.site_delete(site=site, version=1)
+    response = superuser_client.post(
+        f"/admin/treatments/lesionsite/{site.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 403
+
+
+def test_an_admin_edit_of_a_draft_moves_its_version_on(
+    superuser_client, dermatologist_client, dermatologist
+):
+    from tests.factories import make_consultation, make_site
+    from tests.test_user_admin import admin_form_data
+    from treatments.models import Consultation
+
+    consultation = make_consultation(clinician=dermatologist, milia_type="primary")
+    site = make_site(consultation)
+    opened = dermatologist_client.get(f"/consultations/{consultation.pk}/")
+    seen = opened.context["consultation"].version
+    versions = [Consultation.objects.get().version]
+
+    url = f"/admin/treatments/consultation/{consultation.pk}/change/"
+    changed = superuser_client.post(
+        url, admin_form_data(superuser_client.get(url)) | {"notes": "n"}
+    )
+    versions.append(Consultation.objects.get().version)
+    site_url = f"/admin/treatments/lesionsite/{site.pk}/change/"
+    superuser_client.post(
+        site_url, admin_form_data(superuser_client.get(site_url)) | {"count": "7"}
+    )
+    versions.append(Consultation.objects.get().version)
+    stale = dermatologist_client.post(
+        f"/consultations/{consultation.pk}/edit/",
+        {"date": str(consultation.date), "milia_type": "secondary", "version": seen},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert (changed.status_code, versions) == (302, [1, 2, 3])
+    assert stale.status_code == 409
+    assert Consultation.objects.get().milia_type == "primary"

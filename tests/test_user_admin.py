@@ -17,23 +17,34 @@ User = get_user_model()
 
 
 def admin_form_data(response) -> dict:
-    """What the browser would post back from an admin change form, unchanged."""
-    form = response.context["adminform"].form
+    """What the browser would post back from an admin change form, unchanged, with its
+    inlines."""
+    data = _form_data(response.context["adminform"].form)
+    for inline in response.context.get("inline_admin_formsets", []):
+        formset = inline.formset
+        data |= _form_data(formset.management_form)
+        for form in formset.forms:
+            data |= _form_data(form)
+    return data
+
+
+def _form_data(form) -> dict:
     data = {}
     for name, field in form.fields.items():
         if field.disabled:
             continue
-        value = form[name].value()
+        bound = form[name]
+        value = bound.value()
         if isinstance(field.widget, forms.MultiWidget):
             for index, part in enumerate(field.widget.decompress(value)):
-                data[f"{name}_{index}"] = "" if part is None else str(part)
+                data[f"{bound.html_name}_{index}"] = "" if part is None else str(part)
         elif isinstance(value, bool):
             if value:
-                data[name] = "on"
+                data[bound.html_name] = "on"
         elif isinstance(value, list | tuple):
-            data[name] = [str(item) for item in value]
+            data[bound.html_name] = [str(item) for item in value]
         elif value is not None:
-            data[name] = str(value)
+            data[bound.html_name] = str(value)
     return data
 
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from treatments import services
 from treatments.models import (
     AuditEvent,
     Consultation,
@@ -37,6 +38,56 @@ class PatientAdmin(PatientDataAdmin):
     date_hierarchy = "created_at"
 
 
+class ConsultationPartAdmin(PatientDataAdmin):
+    """A consultation or a part of one: read-only once the consultation is signed, even for a
+    superuser (the database refuses too: migration 0008). Every change of a draft made here
+    moves the consultation's version on, so a clinician's page opened before is refused as
+    stale rather than overwriting it."""
+
+    # The path from the object to its consultation ("" for a consultation itself).
+    consultation_path = ""
+
+    def consultation_of(self, obj) -> Consultation | None:
+        for name in filter(None, self.consultation_path.split("__")):
+            obj = getattr(obj, name, None)
+        return obj
+
+    def _signed(self, obj) -> bool:
+        consultation = self.consultation_of(obj) if obj is not None else None
+        return consultation is not None and consultation.is_signed
+
+    def has_change_permission(self, request, obj=None):
+        if self._signed(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if self._signed(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self._bump(self.consultation_of(form.instance))
+
+    def delete_model(self, request, obj):
+        # Deleting a consultation itself leaves no version to move on.
+        consultation = self.consultation_of(obj) if self.consultation_path else None
+        super().delete_model(request, obj)
+        self._bump(consultation)
+
+    def delete_queryset(self, request, queryset):
+        consultations = [self.consultation_of(obj) for obj in queryset]
+        super().delete_queryset(request, queryset)
+        for consultation in consultations if self.consultation_path else ():
+            self._bump(consultation)
+
+    @staticmethod
+    def _bump(consultation) -> None:
+        if consultation is not None and consultation.pk is not None:
+            services.consultation_version_bump(consultation_id=consultation.pk)
+
+
 class LesionSiteInline(admin.TabularInline):
     model = LesionSite
     extra = 0
@@ -44,24 +95,16 @@ class LesionSiteInline(admin.TabularInline):
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(PatientDataAdmin):
+class ConsultationAdmin(ConsultationPartAdmin):
     list_display = ["id", "patient", "date", "clinician", "milia_type", "status"]
     list_filter = ["status", "milia_type", "recurrent", "date"]
     list_select_related = ["patient", "clinician"]
     raw_id_fields = ["patient"]
     date_hierarchy = "date"
     inlines = [LesionSiteInline]
-
-    def has_change_permission(self, request, obj=None):
-        # A signed consultation is read-only by every path, the admin included.
-        if obj is not None and obj.is_signed:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_signed:
-            return False
-        return super().has_delete_permission(request, obj)
+    # Signing is the app's (it stores the advice and schedules the sessions); the version is
+    # moved on by every change.
+    readonly_fields = ["status", "signed_at", "version"]
 
 
 class TriedTreatmentInline(admin.TabularInline):
@@ -70,22 +113,13 @@ class TriedTreatmentInline(admin.TabularInline):
 
 
 @admin.register(LesionSite)
-class LesionSiteAdmin(PatientDataAdmin):
+class LesionSiteAdmin(ConsultationPartAdmin):
     list_display = ["id", "consultation", "location", "side", "count", "largest_mm", "depth"]
     list_filter = ["location", "depth", "side"]
     list_select_related = ["consultation__patient"]
     raw_id_fields = ["consultation"]
     inlines = [TriedTreatmentInline]
-
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.consultation.is_signed:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.consultation.is_signed:
-            return False
-        return super().has_delete_permission(request, obj)
+    consultation_path = "consultation"
 
 
 @admin.register(Treatment)
@@ -157,28 +191,40 @@ class PlannedTreatmentInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(PatientDataAdmin):
+class PlanAdmin(ConsultationPartAdmin):
     list_display = ["id", "consultation", "created_by", "created_at"]
     list_select_related = ["consultation__patient", "created_by"]
     raw_id_fields = ["consultation"]
     inlines = [PlannedTreatmentInline]
+    consultation_path = "consultation"
 
 
 @admin.register(PlannedTreatment)
-class PlannedTreatmentAdmin(PatientDataAdmin):
+class PlannedTreatmentAdmin(ConsultationPartAdmin):
     list_display = ["id", "plan", "treatment", "sessions", "interval_weeks"]
     list_filter = ["treatment"]
     list_select_related = ["plan__consultation__patient", "treatment"]
     raw_id_fields = ["plan"]
+    consultation_path = "plan__consultation"
 
 
 @admin.register(Session)
-class SessionAdmin(PatientDataAdmin):
+class SessionAdmin(ConsultationPartAdmin):
     list_display = ["id", "planned_treatment", "number", "scheduled_for", "done_at"]
     list_filter = ["scheduled_for", "planned_treatment__treatment"]
     list_select_related = ["planned_treatment__treatment", "planned_treatment__plan"]
     raw_id_fields = ["planned_treatment", "done_by"]
     date_hierarchy = "scheduled_for"
+    consultation_path = "planned_treatment__plan__consultation"
+
+    def has_change_permission(self, request, obj=None):
+        # Sessions record what took place: marking one done stays possible once signed.
+        return PatientDataAdmin.has_change_permission(self, request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if self._signed(obj):
+            return ["planned_treatment", "number", "scheduled_for"]
+        return super().get_readonly_fields(request, obj)
 
 
 @admin.register(AuditEvent)

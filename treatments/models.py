@@ -220,6 +220,15 @@ class Consultation(models.Model):
         return self.status == self.Status.SIGNED
 
 
+def refuse_if_signed(consultation) -> None:
+    """Model validation (the admin's forms run it): nothing is added or changed under a signed
+    consultation. The services and the database refuse it too."""
+    if consultation is not None and consultation.is_signed:
+        raise ValidationError(
+            "This consultation is signed and can no longer be changed.", code="signed"
+        )
+
+
 def _age_on(born, on) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
@@ -271,6 +280,8 @@ class LesionSite(models.Model):
 
     def clean(self):
         super().clean()
+        if self.consultation_id is not None:
+            refuse_if_signed(self.consultation)
         adding_to = self.consultation if self._state.adding and self.consultation_id else None
         if adding_to is not None and adding_to.sites.count() >= MAX_SITES:
             raise ValidationError(
@@ -294,6 +305,11 @@ class TriedTreatment(models.Model):
     def __str__(self):
         outcome = "worked" if self.worked else "did not work"
         return f"{self.get_treatment_display()} ({outcome})"
+
+    def clean(self):
+        super().clean()
+        if self.site_id is not None:
+            refuse_if_signed(self.site.consultation)
 
 
 class Treatment(models.Model):
@@ -387,6 +403,11 @@ class Plan(models.Model):
     def __str__(self):
         return f"Plan for {self.consultation}"
 
+    def clean(self):
+        super().clean()
+        if self.consultation_id is not None:
+            refuse_if_signed(self.consultation)
+
 
 class PlannedTreatment(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="treatments")
@@ -415,6 +436,11 @@ class PlannedTreatment(models.Model):
 
     def __str__(self):
         return f"{self.treatment} × {self.sessions}"
+
+    def clean(self):
+        super().clean()
+        if self.plan_id is not None:
+            refuse_if_signed(self.plan.consultation)
 
 
 class Session(models.Model):
@@ -449,6 +475,12 @@ class Session(models.Model):
 
     def __str__(self):
         return f"Session {self.number} of {self.planned_treatment}"
+
+    def clean(self):
+        super().clean()
+        # Sessions are scheduled by signing; once signed, only marking one done remains.
+        if self._state.adding and self.planned_treatment_id is not None:
+            refuse_if_signed(self.planned_treatment.plan.consultation)
 
     @property
     def is_done(self) -> bool:

@@ -163,7 +163,15 @@ def _locked_draft(pk: int, version: int | None) -> Consultation:
 
 
 def _bump_version(consultation: Consultation) -> None:
-    Consultation.objects.filter(pk=consultation.pk).update(version=F("version") + 1)
+    consultation_version_bump(consultation_id=consultation.pk)
+
+
+def consultation_version_bump(*, consultation_id: int) -> None:
+    """Move a draft's version on after a change made elsewhere (the admin), so a page opened
+    before it is refused as stale."""
+    Consultation.objects.filter(pk=consultation_id, status=Consultation.Status.DRAFT).update(
+        version=F("version") + 1
+    )
 
 
 @transaction.atomic
