@@ -696,3 +696,90 @@ def test_an_admin_edit_of_a_draft_moves_its_version_on(
     assert (changed.status_code, versions) == (302, [1, 2, 3])
     assert stale.status_code == 409
     assert Consultation.objects.get().milia_type == "primary"
+
+
+# --- Lock and statement timeouts (PostgreSQL) -------------------------------------------------
+
+postgresql_only = pytest.mark.skipif(
+    "__import__('django.db').db.connection.vendor != 'postgresql'",
+    reason="lock_timeout and statement_timeout are PostgreSQL settings (CI runs PostgreSQL)",
+)
+
+
+@postgresql_only
+def test_postgresql_connections_give_up_on_locks_and_long_statements():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        lock_timeout = cursor.fetchone()[0]
+        cursor.execute("SHOW statement_timeout")
+        statement_timeout = cursor.fetchone()[0]
+
+    assert (lock_timeout, statement_timeout) == ("5s", "30s")
+
+
+@pytest.fixture
+def committed_roles(transactional_db):
+    """The roles, which a flush after the previous committed test removed."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+    import_module("treatments.migrations.0002_roles").create_roles(apps, None)
+
+
+@postgresql_only
+@pytest.mark.parametrize("timeout", ["lock_timeout", "statement_timeout"])
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_a_save_blocked_by_another_transaction_answers_try_again(committed_roles, timeout, htmx):
+    import psycopg2
+    from django.db import connection
+
+    from tests.factories import make_consultation
+    from treatments.models import LesionSite
+
+    dermatologist = make_user("dr.blocked", roles.DERMATOLOGIST)
+    consultation = make_consultation(clinician=dermatologist)
+    client = Client()
+    client.force_login(dermatologist)
+    client.get("/")  # the session's first request records its start
+    with connection.cursor() as cursor:
+        # Short timeouts for the test; the one not under test is off.
+        other = "statement_timeout" if timeout == "lock_timeout" else "lock_timeout"
+        cursor.execute(f"SET {timeout} = '300ms'")
+        cursor.execute(f"SET {other} = 0")
+    settings_dict = connection.settings_dict
+    blocker = psycopg2.connect(
+        dbname=settings_dict["NAME"],
+        user=settings_dict["USER"],
+        host=settings_dict["HOST"],
+        port=settings_dict["PORT"],
+        password=settings_dict["PASSWORD"] or None,
+    )
+    try:
+        with blocker.cursor() as cursor:
+            # Another clinician's save holds the consultation's row lock.
+            cursor.execute(
+                "SELECT id FROM treatments_consultation WHERE id = %s FOR UPDATE",
+                [consultation.pk],
+            )
+            response = client.post(
+                f"/consultations/{consultation.pk}/sites/new/",
+                SITE | {"version": "1"},
+                **({"HTTP_HX_REQUEST": "true"} if htmx else {}),
+            )
+    finally:
+        blocker.rollback()
+        blocker.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+            cursor.execute("RESET statement_timeout")
+
+    assert (response.status_code, response["Retry-After"]) == (503, "5")
+    assert "too busy to finish this in time, so nothing was saved" in response.content.decode()
+    if htmx:
+        assert (response["HX-Retarget"], response["HX-Reswap"]) == ("#main", "afterbegin")
+    assert LesionSite.objects.count() == 0
