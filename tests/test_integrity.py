@@ -783,3 +783,17 @@ def test_a_save_blocked_by_another_transaction_answers_try_again(committed_roles
     if htmx:
         assert (response["HX-Retarget"], response["HX-Reswap"]) == ("#main", "afterbegin")
     assert LesionSite.objects.count() == 0
+
+
+@pytest.mark.parametrize("body", ["[" * 1500 + "]" * 1500, '{"a": ' + "9" * 5000 + "}"])
+def test_the_recommend_command_refuses_hostile_json_as_bad_input(tmp_path, body):
+    from django.core.management import CommandError, call_command
+
+    case = tmp_path / "case.json"
+    case.write_text(body)
+
+    with pytest.raises(CommandError) as refused:
+        call_command("recommend", str(case))
+
+    assert refused.value.returncode == 2
+    assert "nested too deeply or holding a number too long" in str(refused.value)
