@@ -58,6 +58,34 @@ def test_login_and_logout_never_redirect_to_another_site(hostile):
     assert (logout.status_code, logout["Location"]) == (302, "/accounts/login/")
 
 
+@pytest.mark.parametrize("hostile", HOSTILE_NEXT)
+def test_admin_login_never_redirects_to_another_site(clinic_admin, hostile):
+    response = Client().post(
+        "/admin/login/",
+        {"username": clinic_admin.username, "password": PASSWORD, "next": hostile},
+    )
+
+    assert (response.status_code, response["Location"]) == (302, "/")
+
+
+def test_every_next_the_app_reads_goes_through_the_host_check():
+    import re
+    from pathlib import Path
+
+    import treatments
+
+    reads = re.compile(r"""request\.(?:GET|POST|REQUEST)(?:\.get\(|\[)\s*["']next["']""")
+    readers = {
+        path.name: len(reads.findall(path.read_text()))
+        for path in Path(treatments.__file__).parent.rglob("*.py")
+        if reads.search(path.read_text())
+    }
+
+    # Only _safe_next reads it (url_has_allowed_host_and_scheme); Django's login, logout and
+    # the admin's check it themselves (the tests above).
+    assert readers == {"views.py": 1}
+
+
 # --- After an idle logoff ---------------------------------------------------------------------
 
 
