@@ -196,8 +196,9 @@ def test_sheet_for_skips_a_later_session_already_done(dermatologist, staff):
 
 
 def test_sheet_for_no_session_prints_the_plan_without_a_series(dermatologist):
-    planned = make_planned(dermatologist, sessions=1)
+    planned = make_planned(dermatologist, sessions=1, signed=False)
     Session.objects.filter(planned_treatment=planned).delete()
+    sign(planned.plan.consultation)
 
     sheet = aftercare.sheet_for(fetched(planned), None)
 
