@@ -73,9 +73,8 @@ def make_day(count: int) -> None:
             family_name=family,
             date_of_birth=date(1980, 1, 1),
         )
-        consultation = Consultation.objects.create(
-            patient=patient, clinician=clinician, status="signed", signed_at=timezone.now()
-        )
+        # Built as a draft, then signed: nothing may be added under a signed consultation.
+        consultation = Consultation.objects.create(patient=patient, clinician=clinician)
         plan = Plan.objects.create(consultation=consultation, created_by=clinician)
         planned = PlannedTreatment.objects.create(
             plan=plan, treatment=treatments[code], sessions=sessions, interval_weeks=interval
@@ -97,6 +96,9 @@ def make_day(count: int) -> None:
                 number=number,
                 scheduled_for=today + timedelta(weeks=(interval or 0) * (number - 1)),
             )
+        Consultation.objects.filter(pk=consultation.pk).update(
+            status="signed", signed_at=timezone.now()
+        )
 
 
 def measure(label: str, func, repeat: int, target_ms: float) -> float:

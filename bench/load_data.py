@@ -329,6 +329,16 @@ def _users() -> tuple:
     return main, [main, *others]
 
 
+SIGNED_GUARDED_TABLES = (
+    "treatments_lesionsite",
+    "treatments_triedtreatment",
+    "treatments_plan",
+    "treatments_plannedtreatment",
+    "treatments_plannedtreatment_sites",
+    "treatments_session",
+)
+
+
 def _generate(size: Size, log) -> tuple[dict, dict]:
     rng = random.Random(SEED)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -337,11 +347,19 @@ def _generate(size: Size, log) -> tuple[dict, dict]:
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
+            # One COPY of a million rows may outlast the app's statement timeout (settings).
+            cursor.execute("SET LOCAL statement_timeout = 0")
             cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-            if cursor.fetchone()[0]:
+            superuser = cursor.fetchone()[0]
+            if superuser:
                 # The generated rows are consistent by construction: a superuser may skip the
                 # foreign-key triggers, which would otherwise check every row at commit.
                 cursor.execute("SET LOCAL session_replication_role = replica")
+            else:
+                # Signed consultations are loaded before their sites: the table owner lets
+                # them in while loading (migration 0008 refuses them otherwise).
+                for table in SIGNED_GUARDED_TABLES:
+                    cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_signed_read_only")
             cursor.execute(f"TRUNCATE {', '.join(_tables(cursor))} RESTART IDENTITY CASCADE")
         main, clinicians = _users()
         clinician_ids = [c.pk for c in clinicians]
@@ -398,6 +416,8 @@ def _generate(size: Size, log) -> tuple[dict, dict]:
                 )
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+            for table in () if superuser else SIGNED_GUARDED_TABLES:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_signed_read_only")
         fixtures = _fixtures(main, today)
         t = time.perf_counter()
     log(f"  commit in {time.perf_counter() - t:.1f} s")

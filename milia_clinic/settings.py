@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "treatments.audit.AuditAccessMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    "treatments.middleware.DatabaseBusyMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -113,6 +114,18 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# PostgreSQL gives up on a statement blocked by a lock, or running too long, after these times
+# (answered with a "try again" page, treatments.middleware.DatabaseBusyMiddleware), instead of
+# hanging until the app server kills the worker.
+DATABASE_LOCK_TIMEOUT_SECONDS = float(os.environ.get("DJANGO_DB_LOCK_TIMEOUT_SECONDS", "5"))
+DATABASE_STATEMENT_TIMEOUT_SECONDS = float(
+    os.environ.get("DJANGO_DB_STATEMENT_TIMEOUT_SECONDS", "30")
+)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c lock_timeout={int(DATABASE_LOCK_TIMEOUT_SECONDS * 1000)}"
+        f" -c statement_timeout={int(DATABASE_STATEMENT_TIMEOUT_SECONDS * 1000)}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------

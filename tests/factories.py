@@ -48,3 +48,15 @@ def make_site(consultation, *, tried=(), **fields):
     for treatment, worked in tried:
         TriedTreatment.objects.create(site=site, treatment=treatment, worked=worked)
     return site
+
+
+def sign(consultation):
+    """Mark a consultation signed as signing would, once its sites, plan and sessions are built:
+    the database refuses to add anything under a signed consultation."""
+    from django.utils import timezone
+
+    Consultation.objects.filter(pk=consultation.pk).update(
+        status=Consultation.Status.SIGNED, signed_at=timezone.now()
+    )
+    consultation.refresh_from_db()
+    return consultation

@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from tests.factories import make_consultation, make_patient, make_site, make_user
+from tests.factories import make_consultation, make_patient, make_site, make_user, sign
 from treatments import roles
 from treatments.models import Plan, PlannedTreatment, Session, Treatment
 
@@ -90,9 +90,7 @@ def records(db):
     patient = make_patient()
     draft = make_consultation(patient=patient, clinician=dermatologist)
     site = make_site(draft, location="cheek", side="left")
-    signed = make_consultation(
-        patient=patient, clinician=dermatologist, status="signed", signed_at=timezone.now()
-    )
+    signed = make_consultation(patient=patient, clinician=dermatologist)
     signed_site = make_site(signed, location="chin", side="midline")
     plan = Plan.objects.create(consultation=signed, created_by=dermatologist)
     planned = PlannedTreatment.objects.create(
@@ -102,6 +100,7 @@ def records(db):
     session = Session.objects.create(
         planned_treatment=planned, number=1, scheduled_for=timezone.localdate()
     )
+    sign(signed)
     return {
         "patient": patient,
         "draft": draft,

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.factories import make_consultation, make_patient, make_site
+from tests.factories import make_consultation, make_patient, make_site, sign
 from treatments import aftercare, services
 from treatments.aftercare import AftercareSheet, HandoutSheet
 from treatments.catalogue import LANGUAGE_TARGET_GRADE
@@ -34,10 +34,7 @@ def make_planned(
     patient=None,
 ):
     """A planned treatment with its sites and its sessions dated as signing would date them."""
-    signed_fields = {"status": "signed", "signed_at": timezone.now()} if signed else {}
-    consultation = make_consultation(
-        patient=patient or make_patient(), clinician=clinician, **signed_fields
-    )
+    consultation = make_consultation(patient=patient or make_patient(), clinician=clinician)
     plan = Plan.objects.create(consultation=consultation, created_by=clinician)
     planned = PlannedTreatment.objects.create(
         plan=plan,
@@ -53,6 +50,8 @@ def make_planned(
             services.session_dates(planned.starts_on, sessions, interval_weeks), start=1
         )
     )
+    if signed:
+        sign(consultation)
     return planned
 
 
@@ -197,8 +196,9 @@ def test_sheet_for_skips_a_later_session_already_done(dermatologist, staff):
 
 
 def test_sheet_for_no_session_prints_the_plan_without_a_series(dermatologist):
-    planned = make_planned(dermatologist, sessions=1)
+    planned = make_planned(dermatologist, sessions=1, signed=False)
     Session.objects.filter(planned_treatment=planned).delete()
+    sign(planned.plan.consultation)
 
     sheet = aftercare.sheet_for(fetched(planned), None)
 

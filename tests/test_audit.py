@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import make_consultation, make_patient, make_site, make_user
+from tests.factories import make_consultation, make_patient, make_site, make_user, sign
 from treatments import roles
 from treatments.audit import audit_record, audit_verify, client_address, event_hash
 from treatments.models import (
@@ -411,9 +411,7 @@ def test_refused_or_missing_pages_record_no_access(staff_client):
 
 def _planned(dermatologist):
     patient = make_patient()
-    consultation = make_consultation(
-        patient=patient, clinician=dermatologist, status="signed", signed_at=timezone.now()
-    )
+    consultation = make_consultation(patient=patient, clinician=dermatologist)
     site = make_site(consultation)
     plan = Plan.objects.create(consultation=consultation, created_by=dermatologist)
     planned = PlannedTreatment.objects.create(
@@ -421,6 +419,7 @@ def _planned(dermatologist):
     )
     planned.sites.set([site])
     Session.objects.create(planned_treatment=planned, number=1, scheduled_for=timezone.localdate())
+    sign(consultation)
     return planned
 
 
@@ -469,6 +468,7 @@ def test_a_change_of_a_lesion_site_is_recorded_field_by_field(dermatologist_clie
             "largest_mm": "1.0",
             "depth": "superficial",
             "months_present": "2",
+            "version": "1",
         },
     )
 
@@ -663,6 +663,7 @@ def test_the_treatments_tried_at_a_site_are_recorded(dermatologist_client, derma
             "depth": "superficial",
             "months_present": "2",
             "tried_extraction": "failed",
+            "version": "1",
         },
     )
 
@@ -676,7 +677,9 @@ def test_signing_a_consultation_is_recorded(dermatologist_client, dermatologist)
     make_site(consultation)
     marker = _last_id()
 
-    dermatologist_client.post(reverse("treatments:consultation_sign", args=[consultation.pk]))
+    dermatologist_client.post(
+        reverse("treatments:consultation_sign", args=[consultation.pk]), {"version": "1"}
+    )
 
     (event,) = _events_after(marker, action="update", object_type="treatments.consultation")
     assert event.detail["changes"]["status"] == ["draft", "signed"]
@@ -715,6 +718,7 @@ def test_charting_a_consultation_records_each_step_in_order(dermatologist_client
             "largest_mm": "1.0",
             "depth": "superficial",
             "months_present": "3",
+            "version": "1",
         },
         follow=True,
     )

@@ -17,7 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from tests.factories import make_consultation, make_patient, make_site
+from tests.factories import make_consultation, make_patient, make_site, sign
 from treatments import audit
 from treatments.models import (
     AuditEvent,
@@ -109,9 +109,7 @@ def walk(db, client):
     patient = make_patient(family_name=MARKERS[0], medical_record_number=MARKERS[1])
     draft = make_consultation(patient=patient, clinician=root)
     site = make_site(draft, location="cheek", side="left")
-    signed = make_consultation(
-        patient=patient, clinician=root, status="signed", signed_at=timezone.now()
-    )
+    signed = make_consultation(patient=patient, clinician=root)
     signed_site = make_site(signed, location="chin", side="midline")
     plan = Plan.objects.create(consultation=signed, created_by=root)
     planned = PlannedTreatment.objects.create(
@@ -124,6 +122,7 @@ def walk(db, client):
     recommendation = Recommendation.objects.create(
         consultation=signed, rules_version="2026.1", input_facts={}, output={}, requested_by=root
     )
+    sign(signed)
     event = audit.audit_record(action="view_patient", actor=root, patient_id=patient.pk)
     client.force_login(root)
     objects = {

@@ -225,6 +225,7 @@ def test_fuzz_plan_form_never_fails_or_half_saves(derm_client, rows, total):
         "plan-INITIAL_FORMS": "5",
         "plan-MIN_NUM_FORMS": "5",
         "plan-MAX_NUM_FORMS": "5",
+        "version": "1",
     }
     for index, (code, row) in enumerate(zip(PLAN_CODES, rows, strict=True)):
         data[f"plan-{index}-treatment"] = code

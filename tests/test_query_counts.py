@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.factories import make_consultation, make_patient, make_site
+from tests.factories import make_consultation, make_patient, make_site, sign
 from treatments.models import Consultation, Plan, PlannedTreatment, Session, Treatment
 
 pytestmark = pytest.mark.django_db
@@ -79,19 +79,17 @@ def count_queries(client, url, *, method="get", data=None, **extra):
     return len(captured)
 
 
-def consultation_with_sites(clinician, sites, **fields):
+def consultation_with_sites(clinician, sites, *, signed=False, **fields):
     consultation = make_consultation(clinician=clinician, **fields)
     for location, side in PLACES[:sites]:
         make_site(consultation, location=location, side=side, tried=[("extraction", False)])
-    return consultation
+    return sign(consultation) if signed else consultation
 
 
 def planned_with_sessions(clinician, *, sites=1, sessions=1, on=None):
     """A signed consultation's planned treatment, for its sites, with sessions from ``on``."""
     on = on or timezone.localdate()
-    consultation = consultation_with_sites(
-        clinician, sites, status=Consultation.Status.SIGNED, signed_at=timezone.now()
-    )
+    consultation = consultation_with_sites(clinician, sites)
     plan = Plan.objects.create(consultation=consultation, created_by=clinician)
     planned = PlannedTreatment.objects.create(
         plan=plan,
@@ -105,6 +103,7 @@ def planned_with_sessions(clinician, *, sites=1, sessions=1, on=None):
         Session(planned_treatment=planned, number=n, scheduled_for=on + timedelta(weeks=n - 1))
         for n in range(1, sessions + 1)
     )
+    sign(consultation)
     return planned
 
 
@@ -123,9 +122,7 @@ def test_home_queries_do_not_grow_with_consultations_or_sessions(
     for size in (1, 10):
         for _ in range(size):
             consultation_with_sites(dermatologist, 1)
-            consultation_with_sites(
-                dermatologist, 1, status=Consultation.Status.SIGNED, signed_at=timezone.now()
-            )
+            consultation_with_sites(dermatologist, 1, signed=True)
         sessions_today(dermatologist, size)
         counts.append(count_queries(dermatologist_client, "/"))
     assert counts == budget("home_dermatologist")
@@ -194,7 +191,9 @@ def test_signed_consultation_page_queries_do_not_grow_with_sites(
     counts = []
     for size in (1, 20):
         consultation = consultation_with_sites(dermatologist, size)
-        dermatologist_client.post(f"/consultations/{consultation.pk}/sign/")
+        dermatologist_client.post(
+            f"/consultations/{consultation.pk}/sign/", {"version": consultation.version}
+        )
         consultation.refresh_from_db()
         assert consultation.status == Consultation.Status.SIGNED
         counts.append(count_queries(dermatologist_client, f"/consultations/{consultation.pk}/"))

@@ -4,9 +4,8 @@ changes, as a page and as JSON; each reason on a consultation links to its row."
 import re
 
 import pytest
-from django.utils import timezone
 
-from tests.factories import make_consultation, make_patient, make_site
+from tests.factories import make_consultation, make_patient, make_site, sign
 from tests.test_views import HTMX, site_post
 from treatments import reference, rules
 from treatments.models import Patient, Recommendation
@@ -109,9 +108,7 @@ def test_consultation_option_says_where_it_holds_in_a_mixed_case(
 
 
 def test_signed_consultation_still_shows_its_stored_2026_1_advice(client, dermatologist):
-    consultation = make_consultation(
-        clinician=dermatologist, status="signed", signed_at=timezone.now()
-    )
+    consultation = make_consultation(clinician=dermatologist)
     make_site(consultation, location="cheek", side="left")
     old = {
         "rules_version": "2026.1",
@@ -135,6 +132,7 @@ def test_signed_consultation_still_shows_its_stored_2026_1_advice(client, dermat
         output=old,
         requested_by=dermatologist,
     )
+    sign(consultation)
     client.force_login(dermatologist)
 
     html = client.get(f"/consultations/{consultation.pk}/").content.decode()

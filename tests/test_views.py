@@ -29,6 +29,7 @@ def site_post(**overrides):
         "largest_mm": "1.0",
         "depth": "superficial",
         "months_present": "3",
+        "version": "1",  # a fresh consultation's; the views require it
     }
     return data | overrides
 
@@ -41,6 +42,7 @@ def plan_post(rows):
         "plan-INITIAL_FORMS": "5",
         "plan-MIN_NUM_FORMS": "5",
         "plan-MAX_NUM_FORMS": "5",
+        "version": "1",
     }
     for index, code in enumerate(order):
         data[f"plan-{index}-treatment"] = code
@@ -214,7 +216,7 @@ def test_site_update_replaces_tried_treatments(dermatologist_client, dermatologi
 def test_site_delete_removes_it(dermatologist_client, dermatologist):
     consultation = make_consultation(clinician=dermatologist)
     site = make_site(consultation)
-    response = dermatologist_client.post(f"/sites/{site.pk}/delete/")
+    response = dermatologist_client.post(f"/sites/{site.pk}/delete/", {"version": "1"})
     assert response["Location"] == f"/consultations/{consultation.pk}/"
     assert LesionSite.objects.count() == 0
 
@@ -305,7 +307,9 @@ def test_sign_stores_the_advice_schedules_sessions_and_locks(dermatologist_clien
     )  # fmt: skip
     response = dermatologist_client.post(f"/consultations/{consultation.pk}/plan/", data)
     assert response.status_code == 302
-    response = dermatologist_client.post(f"/consultations/{consultation.pk}/sign/")
+    response = dermatologist_client.post(
+        f"/consultations/{consultation.pk}/sign/", {"version": "2"}
+    )
     assert response.status_code == 302
     consultation.refresh_from_db()
     assert consultation.status == Consultation.Status.SIGNED

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from treatments import services
 from treatments.models import (
     AuditEvent,
     Consultation,
@@ -18,8 +19,16 @@ from treatments.models import (
 from treatments.services import plan_forbidden
 
 
+class PatientDataAdmin(admin.ModelAdmin):
+    """A list of patient data: no search box, since the admin's search travels in the URL (and
+    so into access logs); the list points to the app's posted patient search instead
+    (templates/admin/treatments/change_list.html)."""
+
+    search_in_app = True
+
+
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(PatientDataAdmin):
     list_display = [
         "medical_record_number",
         "family_name",
@@ -29,8 +38,57 @@ class PatientAdmin(admin.ModelAdmin):
         "pregnant",
     ]
     list_filter = ["fitzpatrick", "pregnant", "breastfeeding", "cold_intolerance"]
-    search_fields = ["medical_record_number", "family_name", "given_name"]
     date_hierarchy = "created_at"
+
+
+class ConsultationPartAdmin(PatientDataAdmin):
+    """A consultation or a part of one: read-only once the consultation is signed, even for a
+    superuser (the database refuses too: migration 0008). Every change of a draft made here
+    moves the consultation's version on, so a clinician's page opened before is refused as
+    stale rather than overwriting it."""
+
+    # The path from the object to its consultation ("" for a consultation itself).
+    consultation_path = ""
+
+    def consultation_of(self, obj) -> Consultation | None:
+        for name in filter(None, self.consultation_path.split("__")):
+            obj = getattr(obj, name, None)
+        return obj
+
+    def _signed(self, obj) -> bool:
+        consultation = self.consultation_of(obj) if obj is not None else None
+        return consultation is not None and consultation.is_signed
+
+    def has_change_permission(self, request, obj=None):
+        if self._signed(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if self._signed(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self._bump(self.consultation_of(form.instance))
+
+    def delete_model(self, request, obj):
+        # Deleting a consultation itself leaves no version to move on.
+        consultation = self.consultation_of(obj) if self.consultation_path else None
+        super().delete_model(request, obj)
+        self._bump(consultation)
+
+    def delete_queryset(self, request, queryset):
+        consultations = [self.consultation_of(obj) for obj in queryset]
+        super().delete_queryset(request, queryset)
+        for consultation in consultations if self.consultation_path else ():
+            self._bump(consultation)
+
+    @staticmethod
+    def _bump(consultation) -> None:
+        if consultation is not None and consultation.pk is not None:
+            services.consultation_version_bump(consultation_id=consultation.pk)
 
 
 class LesionSiteInline(admin.TabularInline):
@@ -40,25 +98,16 @@ class LesionSiteInline(admin.TabularInline):
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(admin.ModelAdmin):
+class ConsultationAdmin(ConsultationPartAdmin):
     list_display = ["id", "patient", "date", "clinician", "milia_type", "status"]
     list_filter = ["status", "milia_type", "recurrent", "date"]
-    search_fields = ["patient__medical_record_number", "patient__family_name"]
     list_select_related = ["patient", "clinician"]
     raw_id_fields = ["patient"]
     date_hierarchy = "date"
     inlines = [LesionSiteInline]
-
-    def has_change_permission(self, request, obj=None):
-        # A signed consultation is read-only by every path, the admin included.
-        if obj is not None and obj.is_signed:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_signed:
-            return False
-        return super().has_delete_permission(request, obj)
+    # Signing is the app's (it stores the advice and schedules the sessions); the version is
+    # moved on by every change.
+    readonly_fields = ["status", "signed_at", "version"]
 
 
 class TriedTreatmentInline(admin.TabularInline):
@@ -67,23 +116,13 @@ class TriedTreatmentInline(admin.TabularInline):
 
 
 @admin.register(LesionSite)
-class LesionSiteAdmin(admin.ModelAdmin):
+class LesionSiteAdmin(ConsultationPartAdmin):
     list_display = ["id", "consultation", "location", "side", "count", "largest_mm", "depth"]
     list_filter = ["location", "depth", "side"]
-    search_fields = ["consultation__patient__medical_record_number"]
     list_select_related = ["consultation__patient"]
     raw_id_fields = ["consultation"]
     inlines = [TriedTreatmentInline]
-
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.consultation.is_signed:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.consultation.is_signed:
-            return False
-        return super().has_delete_permission(request, obj)
+    consultation_path = "consultation"
 
 
 @admin.register(Treatment)
@@ -131,12 +170,11 @@ class HandoutAdmin(admin.ModelAdmin):
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(admin.ModelAdmin):
+class RecommendationAdmin(PatientDataAdmin):
     """Stored advice is evidence of what the tool said: it is shown, never edited."""
 
     list_display = ["id", "consultation", "rules_version", "requested_by", "requested_at"]
     list_filter = ["rules_version", "requested_at"]
-    search_fields = ["consultation__patient__medical_record_number"]
     list_select_related = ["consultation__patient", "requested_by"]
 
     def has_add_permission(self, request):
@@ -187,30 +225,41 @@ class PlannedTreatmentInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(ConsultationPartAdmin):
     list_display = ["id", "consultation", "created_by", "created_at"]
     list_select_related = ["consultation__patient", "created_by"]
-    search_fields = ["consultation__patient__medical_record_number"]
     raw_id_fields = ["consultation"]
     inlines = [PlannedTreatmentInline]
+    consultation_path = "consultation"
 
 
 @admin.register(PlannedTreatment)
-class PlannedTreatmentAdmin(admin.ModelAdmin):
+class PlannedTreatmentAdmin(ConsultationPartAdmin):
     form = PlannedTreatmentAdminForm
     list_display = ["id", "plan", "treatment", "sessions", "interval_weeks"]
     list_filter = ["treatment"]
     list_select_related = ["plan__consultation__patient", "treatment"]
     raw_id_fields = ["plan"]
+    consultation_path = "plan__consultation"
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(ConsultationPartAdmin):
     list_display = ["id", "planned_treatment", "number", "scheduled_for", "done_at"]
     list_filter = ["scheduled_for", "planned_treatment__treatment"]
     list_select_related = ["planned_treatment__treatment", "planned_treatment__plan"]
     raw_id_fields = ["planned_treatment", "done_by"]
     date_hierarchy = "scheduled_for"
+    consultation_path = "planned_treatment__plan__consultation"
+
+    def has_change_permission(self, request, obj=None):
+        # Sessions record what took place: marking one done stays possible once signed.
+        return PatientDataAdmin.has_change_permission(self, request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if self._signed(obj):
+            return ["planned_treatment", "number", "scheduled_for"]
+        return super().get_readonly_fields(request, obj)
 
 
 @admin.register(AuditEvent)
@@ -245,3 +294,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# The users page, restricted for Clinic admins (treatments.user_admin).
+from treatments import user_admin  # noqa: E402, F401

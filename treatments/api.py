@@ -29,7 +29,12 @@ def recommendations(request: HttpRequest) -> JsonResponse:
     try:
         data = json.loads(request.body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        return JsonResponse({"errors": {"": [f"the body is not valid JSON: {error}"]}}, status=400)
+        return _bad_body(f"the body is not valid JSON: {error}")
+    except RecursionError:
+        return _bad_body("the body nests arrays or objects too deeply")
+    except ValueError:
+        # Python refuses to read an integer of thousands of digits (CVE-2020-10735).
+        return _bad_body("the body holds a number too long to read")
     try:
         output = rules.recommend(data, rules_thresholds())
     except rules.InvalidCase as invalid:
@@ -42,3 +47,7 @@ def recommendations(request: HttpRequest) -> JsonResponse:
 def rules_reference_json(request: HttpRequest) -> JsonResponse:
     """The rules reference as JSON: every rule, its source, the thresholds in force, the changes."""
     return JsonResponse(rules_reference())
+
+
+def _bad_body(message: str) -> JsonResponse:
+    return JsonResponse({"errors": {"": [message]}}, status=400)

@@ -8,6 +8,7 @@ class TreatmentsConfig(AppConfig):
     verbose_name = "Milia treatments"
 
     def ready(self):
+        from treatments import accounts  # noqa: F401  (connects its receiver)
         from treatments.reference_data import sync_reference_data
 
         post_migrate.connect(sync_reference_data, sender=self)

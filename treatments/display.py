@@ -3,6 +3,8 @@
 Status is shown as text and an icon as well as a colour, so it reads without colour.
 """
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.utils.text import get_text_list
@@ -199,3 +201,26 @@ def reference_entries(entries: list[dict], names: dict[str, str]) -> list[Refere
         )
         for entry in entries
     ]
+
+
+_CASE_PATHS = {
+    "": "The chart",
+    "patient.age_years": "The patient's age on the consultation date",
+    "milia_type": "The milia type",
+    "sites": "The list of sites",
+}
+_SITE_PATH = re.compile(r"sites\[(\d+)\]\.?(.*)")
+
+
+def case_refused(errors: Mapping[str, list[str]]) -> str:
+    """What the rules refused in a chart, in words, so the page can say what to fix: "The advice
+    cannot be shown: the patient's age on the consultation date must be a number from 0 to 130."
+    """
+    problems = []
+    for path, messages in errors.items():
+        where = _CASE_PATHS.get(path)
+        if where is None:
+            site = _SITE_PATH.fullmatch(path)
+            where = f"Site {int(site[1]) + 1} ({site[2] or 'site'})" if site else path
+        problems.extend(f"{where} {message}" for message in messages)
+    return "The advice cannot be shown until this is corrected: " + "; ".join(problems) + "."

@@ -1,7 +1,6 @@
 """Forms validate; crispy only presents. Every error names its field in plain words."""
 
 from datetime import date
-from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -15,6 +14,7 @@ from treatments.models import (
     Side,
     TreatmentCode,
 )
+from treatments.rules import MAX_AGE_YEARS, MAX_COUNT, MAX_LARGEST_MM, MAX_MONTHS_PRESENT
 
 
 class DateInput(forms.DateInput):
@@ -67,8 +67,10 @@ class PatientForm(forms.ModelForm):
         today = timezone.localdate()
         if born > today:
             raise ValidationError("The date of birth cannot be in the future.", code="future")
-        if born < date(today.year - 130, 1, 1):
-            raise ValidationError("Check the date of birth: over 130 years ago.", code="too_old")
+        if born < date(today.year - MAX_AGE_YEARS, today.month, 1):
+            raise ValidationError(
+                f"Check the date of birth: over {MAX_AGE_YEARS} years ago.", code="too_old"
+            )
         return born
 
     def clean_fitzpatrick(self):
@@ -110,15 +112,17 @@ class LesionSiteForm(forms.ModelForm):
         labels = {"largest_mm": "Largest diameter (mm)"}
         help_texts = {"count": "For both sides, the total of the two sides."}
         widgets = {
-            "count": forms.NumberInput(attrs={"min": 1, "max": 10000, "inputmode": "numeric"}),
-            "largest_mm": forms.NumberInput(attrs={"min": 0.1, "max": 100, "step": 0.1}),
-            "months_present": forms.NumberInput(attrs={"min": 0, "max": 1200}),
+            "count": forms.NumberInput(attrs={"min": 1, "max": MAX_COUNT, "inputmode": "numeric"}),
+            "largest_mm": forms.NumberInput(attrs={"min": 0.1, "max": MAX_LARGEST_MM, "step": 0.1}),
+            "months_present": forms.NumberInput(attrs={"min": 0, "max": MAX_MONTHS_PRESENT}),
             "depth": forms.RadioSelect,
         }
 
     def __init__(self, *args, consultation, **kwargs):
         super().__init__(*args, **kwargs)
         self.consultation = consultation
+        # The model's own checks (at most MAX_SITES sites) need to know where the site goes.
+        self.instance.consultation = consultation
         self.fields["side"].choices = Side.choices
         self.fields["location"].choices = Location.choices
         tried = {}
@@ -134,22 +138,22 @@ class LesionSiteForm(forms.ModelForm):
         count = self.cleaned_data["count"]
         if count < 1:
             raise ValidationError("Enter at least 1 milium.", code="min")
-        if count > 10000:
-            raise ValidationError("Enter at most 10,000 milia.", code="max")
+        if count > MAX_COUNT:
+            raise ValidationError(f"Enter at most {MAX_COUNT:,} milia.", code="max")
         return count
 
     def clean_largest_mm(self):
         size = self.cleaned_data["largest_mm"]
         if size <= 0:
             raise ValidationError("Enter a size greater than 0 mm.", code="min")
-        if size > Decimal("100"):
-            raise ValidationError("Enter a size of at most 100 mm.", code="max")
+        if size > MAX_LARGEST_MM:
+            raise ValidationError(f"Enter a size of at most {MAX_LARGEST_MM} mm.", code="max")
         return size
 
     def clean_months_present(self):
         months = self.cleaned_data["months_present"]
-        if months > 1200:
-            raise ValidationError("Enter at most 1,200 months.", code="max")
+        if months > MAX_MONTHS_PRESENT:
+            raise ValidationError(f"Enter at most {MAX_MONTHS_PRESENT:,} months.", code="max")
         return months
 
     def clean(self):

@@ -5,12 +5,26 @@ The vocabularies mirror the codes of ``treatments.rules`` (a test keeps them equ
 stored can be handed to the rules unchanged.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+
+# One set of limits: what the rules refuse, the record refuses too (a chart the rules cannot
+# evaluate could never show its advice).
+from treatments.rules import (
+    MAX_AGE_YEARS,
+    MAX_COUNT,
+    MAX_LARGEST_MM,
+    MAX_MONTHS_PRESENT,
+    MAX_SITES,
+)
 
 
 class TreatmentCode(models.TextChoices):
@@ -196,19 +210,62 @@ class Consultation(models.Model):
     def get_absolute_url(self):
         return reverse("treatments:consultation_detail", args=[self.pk])
 
+    def clean(self):
+        """The date lies between the patient's birth (age within the rules' range) and today."""
+        super().clean()
+        if self.date is None or self.patient_id is None:
+            return
+        born = self.patient.date_of_birth
+        if self.date < born:
+            raise ValidationError(
+                {"date": "The consultation cannot be dated before the patient's birth."},
+                code="before_birth",
+            )
+        if self.date > timezone.localdate():
+            raise ValidationError(
+                {"date": "The consultation cannot be dated in the future."}, code="future"
+            )
+        if _age_on(born, self.date) > MAX_AGE_YEARS:
+            raise ValidationError(
+                {"date": f"The patient would be over {MAX_AGE_YEARS} on this date: check it."},
+                code="too_old",
+            )
+
     @property
     def is_signed(self) -> bool:
         return self.status == self.Status.SIGNED
+
+
+def refuse_if_signed(consultation) -> None:
+    """Model validation (the admin's forms run it): nothing is added or changed under a signed
+    consultation. The services and the database refuse it too."""
+    if consultation is not None and consultation.is_signed:
+        raise ValidationError(
+            "This consultation is signed and can no longer be changed.", code="signed"
+        )
+
+
+def _age_on(born, on) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 class LesionSite(models.Model):
     consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="sites")
     location = models.CharField(max_length=20, choices=Location.choices)
     side = models.CharField(max_length=10, choices=Side.choices)
-    count = models.PositiveIntegerField("number of milia")
-    largest_mm = models.DecimalField("largest diameter (mm)", max_digits=4, decimal_places=1)
+    count = models.PositiveIntegerField(
+        "number of milia", validators=[MinValueValidator(1), MaxValueValidator(MAX_COUNT)]
+    )
+    largest_mm = models.DecimalField(
+        "largest diameter (mm)",
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(MAX_LARGEST_MM)],
+    )
     depth = models.CharField(max_length=12, choices=Depth.choices, default=Depth.SUPERFICIAL)
-    months_present = models.PositiveIntegerField("months present")
+    months_present = models.PositiveIntegerField(
+        "months present", validators=[MaxValueValidator(MAX_MONTHS_PRESENT)]
+    )
     red_flags = models.BooleanField(
         "warning signs",
         default=False,
@@ -248,6 +305,16 @@ class LesionSite(models.Model):
     def eye_area(self) -> bool:
         return self.location in EYE_AREA_LOCATIONS
 
+    def clean(self):
+        super().clean()
+        if self.consultation_id is not None:
+            refuse_if_signed(self.consultation)
+        adding_to = self.consultation if self._state.adding and self.consultation_id else None
+        if adding_to is not None and adding_to.sites.count() >= MAX_SITES:
+            raise ValidationError(
+                f"A consultation can chart at most {MAX_SITES} sites.", code="too_many_sites"
+            )
+
 
 class TriedTreatment(models.Model):
     """A treatment already tried at a site before this consultation, and whether it worked."""
@@ -265,6 +332,11 @@ class TriedTreatment(models.Model):
     def __str__(self):
         outcome = "worked" if self.worked else "did not work"
         return f"{self.get_treatment_display()} ({outcome})"
+
+    def clean(self):
+        super().clean()
+        if self.site_id is not None:
+            refuse_if_signed(self.site.consultation)
 
 
 PATIENT_LINES_HELP = (
@@ -364,6 +436,11 @@ class Plan(models.Model):
     def __str__(self):
         return f"Plan for {self.consultation}"
 
+    def clean(self):
+        super().clean()
+        if self.consultation_id is not None:
+            refuse_if_signed(self.consultation)
+
 
 class PlannedTreatment(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="treatments")
@@ -406,6 +483,11 @@ class PlannedTreatment(models.Model):
         """Planned although contraindicated at one of its sites."""
         return bool(self.contraindicated_at)
 
+    def clean(self):
+        super().clean()
+        if self.plan_id is not None:
+            refuse_if_signed(self.plan.consultation)
+
 
 class Session(models.Model):
     planned_treatment = models.ForeignKey(
@@ -439,6 +521,12 @@ class Session(models.Model):
 
     def __str__(self):
         return f"Session {self.number} of {self.planned_treatment}"
+
+    def clean(self):
+        super().clean()
+        # Sessions are scheduled by signing; once signed, only marking one done remains.
+        if self._state.adding and self.planned_treatment_id is not None:
+            refuse_if_signed(self.planned_treatment.plan.consultation)
 
     @property
     def is_done(self) -> bool:

@@ -36,11 +36,18 @@ class ConsultationSigned(Exception):
 class StaleConsultation(Exception):
     """Someone else changed the consultation after this page was opened: refuse, never overwrite."""
 
-    def __init__(self):
-        super().__init__(
-            "Another clinician changed this consultation after you opened it, so your change was "
-            "not saved. Reload the page to see the current chart, then make your change again."
-        )
+    CHANGED = (
+        "Another clinician changed this consultation after you opened it, so your change was "
+        "not saved. Reload the page to see the current chart, then make your change again."
+    )
+    NO_VERSION = (
+        "Your change was not saved: it did not say which version of the consultation it was "
+        "made on. Reload the page to see the current chart, then make your change again."
+    )
+
+    def __init__(self, message: str = CHANGED, *, consultation_id: int | None = None):
+        super().__init__(message)
+        self.consultation_id = consultation_id
 
 
 class PlanNeedsReview(Exception):
@@ -170,12 +177,20 @@ def _locked_draft(pk: int, version: int | None) -> Consultation:
     consultation = Consultation.objects.select_for_update().get(pk=pk)
     ensure_draft(consultation)
     if version is not None and version != consultation.version:
-        raise StaleConsultation()
+        raise StaleConsultation(consultation_id=pk)
     return consultation
 
 
 def _bump_version(consultation: Consultation) -> None:
-    Consultation.objects.filter(pk=consultation.pk).update(version=F("version") + 1)
+    consultation_version_bump(consultation_id=consultation.pk)
+
+
+def consultation_version_bump(*, consultation_id: int) -> None:
+    """Move a draft's version on after a change made elsewhere (the admin), so a page opened
+    before it is refused as stale."""
+    Consultation.objects.filter(pk=consultation_id, status=Consultation.Status.DRAFT).update(
+        version=F("version") + 1
+    )
 
 
 @transaction.atomic
@@ -389,11 +404,12 @@ def consultation_sign(
             for number, day in enumerate(dates, start=1):
                 Session.objects.create(planned_treatment=p, number=number, scheduled_for=day)
     recommendation = _store_recommendation(consultation, facts, result, user)
+    # The last change of the row: once signed, the database refuses any other.
+    _bump_version(consultation)
     # A save, not QuerySet.update (which sends no signal), so that the signing is audited.
     consultation.status = Consultation.Status.SIGNED
     consultation.signed_at = timezone.now()
     consultation.save(update_fields=["status", "signed_at"])
-    _bump_version(consultation)
     return recommendation
 
 

@@ -16,6 +16,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
@@ -54,12 +56,16 @@ def role_required(permission: str):
     return decorator
 
 
-def _posted_version(request) -> int | None:
-    """The consultation version the user's page showed (forms post it as ``version``)."""
-    try:
-        return int(request.POST["version"])
-    except (KeyError, ValueError):
-        return None
+def _posted_version(request) -> int:
+    """The consultation version the user's page showed (every form posts it as ``version``).
+
+    Required: a write that does not say which version it was made from could overwrite a newer
+    change, so it is refused like a stale one.
+    """
+    version = request.POST.get("version", "")
+    if not (version.isascii() and version.isdigit() and len(version) <= 10):
+        raise services.StaleConsultation(services.StaleConsultation.NO_VERSION)
+    return int(version)
 
 
 def draft_only(view):
@@ -71,9 +77,13 @@ def draft_only(view):
         try:
             return view(request, *args, **kwargs)
         except (services.ConsultationSigned, services.StaleConsultation) as refused:
-            consultation_pk = (
-                kwargs.get("pk") or LesionSite.objects.get(pk=kwargs["site_pk"]).consultation_id
-            )
+            # The exception names the consultation: the site may be gone by now, removed by
+            # the other clinician whose change made this one stale.
+            consultation_pk = getattr(refused, "consultation_id", None) or kwargs.get("pk")
+            if consultation_pk is None:
+                consultation_pk = get_object_or_404(
+                    LesionSite, pk=kwargs["site_pk"]
+                ).consultation_id
             url = reverse("treatments:consultation_detail", args=[consultation_pk])
             if request.htmx:
                 response = render(
@@ -186,12 +196,14 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required("treatments.add_consultation")
 def consultation_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
-    form = ConsultationForm(request.POST or None, initial={"date": timezone.localdate()})
+    form = ConsultationForm(
+        request.POST or None,
+        # The date is checked against the patient's birth date (Consultation.clean).
+        instance=Consultation(patient=patient, clinician=request.user),
+        initial={"date": timezone.localdate()},
+    )
     if form.is_valid():
-        consultation = form.save(commit=False)
-        consultation.patient = patient
-        consultation.clinician = request.user
-        consultation.save()
+        consultation = form.save()
         return redirect(consultation)
     return render(request, "treatments/consultation_form.html", {"form": form, "patient": patient})
 
@@ -241,8 +253,11 @@ def consultation_sign(request: HttpRequest, pk: int) -> HttpResponse:
         services.consultation_sign(
             consultation=consultation, user=request.user, version=_posted_version(request)
         )
-    except services.rules.InvalidCase:
-        messages.error(request, "Chart at least one lesion site before signing.")
+    except services.rules.InvalidCase as invalid:
+        if consultation.sites.exists():
+            messages.error(request, display.case_refused(invalid.errors))
+        else:
+            messages.error(request, "Chart at least one lesion site before signing.")
     except services.PlanNeedsReview:
         messages.error(
             request,
@@ -264,12 +279,10 @@ def consultation_sign(request: HttpRequest, pk: int) -> HttpResponse:
 def site_create(request: HttpRequest, pk: int) -> HttpResponse:
     consultation = get_object_or_404(Consultation, pk=pk)
     services.ensure_draft(consultation)
-    # The map link says which region was chosen; anything else is ignored.
-    location, side = request.GET.get("location"), request.GET.get("side")
-    initial = {
-        "location": location if location in Location.values else "",
-        "side": side if side in Side.values else "",
-    }
+    # The map link names the chosen region by an opaque token (never the body site itself,
+    # which the access log would keep); anything else is ignored.
+    location, side = _region_of(request, request.GET.get("region", ""))
+    initial = {"location": location, "side": side}
     form = LesionSiteForm(request.POST or None, consultation=consultation, initial=initial)
     return _site_form_response(request, form, consultation)
 
@@ -334,7 +347,11 @@ def _site_form_response(request, form, consultation) -> HttpResponse:
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     consultation = _consultation_or_404(pk)
     services.ensure_draft(consultation)
-    result = services.consultation_evaluate(consultation)
+    try:
+        result = services.consultation_evaluate(consultation)
+    except services.rules.InvalidCase as invalid:
+        messages.error(request, display.case_refused(invalid.errors))
+        return redirect(consultation)
     if result is None:
         messages.error(request, "Chart at least one lesion site before planning.")
         return redirect(consultation)
@@ -450,7 +467,7 @@ def session_done(request: HttpRequest, session_pk: int) -> HttpResponse:
     session = get_object_or_404(Session, pk=session_pk)
     services.session_mark_done(session=session, user=request.user)
     messages.success(request, "The session was recorded as done.")
-    return redirect(request.POST.get("next") or "treatments:session_list")
+    return redirect(_safe_next(request, default="treatments:session_list"))
 
 
 @require_POST
@@ -462,6 +479,17 @@ def session_keepalive(request: HttpRequest) -> HttpResponse:
 
 
 # --- Shared -------------------------------------------------------------------------------------
+
+
+def _safe_next(request, *, default: str) -> str:
+    """The posted ``next`` page when it is one of this site's own, else ``default``: never a
+    redirect to another host (an open redirect)."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
 
 
 def _consultation_or_404(pk: int) -> Consultation:
@@ -476,11 +504,16 @@ def _consultation_or_404(pk: int) -> Consultation:
 def _chart_context(request, consultation: Consultation) -> dict:
     """Everything the chart shows: map, sites, and the advice (stored once signed)."""
     sites = list(consultation.sites.all())
+    refused = ""
     if consultation.is_signed:
         stored = consultation.recommendations.order_by("-requested_at", "-id").first()
         result = services.rules.CaseResult.from_dict(stored.output) if stored else None
     else:
-        result = services.consultation_evaluate(consultation)
+        # A chart the rules refuse still shows, with the problem named, so it can be fixed.
+        try:
+            result = services.consultation_evaluate(consultation)
+        except services.rules.InvalidCase as invalid:
+            result, refused = None, display.case_refused(invalid.errors)
     names = dict(Treatment.objects.values_list("code", "name"))
     plan = (
         Plan.objects.filter(consultation=consultation)
@@ -509,21 +542,38 @@ def _chart_context(request, consultation: Consultation) -> dict:
         "rules_url": reverse("treatments:rules_reference"),
         "matrix": display.site_matrix(result, sites, names) if result else [],
         "advice": result.advice if result else (),
+        "refused": refused,
         "plan": plan,
         "can_edit": can_edit,
         "consultation_form": ConsultationForm(instance=consultation) if can_edit else None,
         "map_regions": body_map.map_regions(
             charted=charted,
-            url_for=lambda location, side: _site_url(site_create, location, side),
+            url_for=lambda location, side: _site_url(request, site_create, location, side),
         )
         if can_edit
         else [],
-        "other_url": _site_url(site_create, "other", "midline"),
+        "other_url": _site_url(request, site_create, "other", "midline"),
     }
 
 
-def _site_url(site_create: str, location: str, side: str) -> str:
-    return f"{site_create}?location={location}&side={side}"
+def _site_url(request, site_create: str, location: str, side: str) -> str:
+    return f"{site_create}?region={_region_token(request, location, side)}"
+
+
+def _region_token(request, location: str, side: str) -> str:
+    """A token for a map region that means nothing without the secret key: URLs (and so access
+    logs) carry it instead of the body site."""
+    value = f"{request.user.pk}:{location}:{side}"
+    return salted_hmac("treatments.views.region", value, algorithm="sha256").hexdigest()[:20]
+
+
+def _region_of(request, token: str) -> tuple[str, str]:
+    """The (location, side) a token of ``_region_token`` stands for; blank ones if none."""
+    for location in Location.values:
+        for side in Side.values:
+            if constant_time_compare(token, _region_token(request, location, side)):
+                return location, side
+    return "", ""
 
 
 def _chart_response(request, pk: int) -> HttpResponse:

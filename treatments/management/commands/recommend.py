@@ -25,6 +25,12 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{file}: not valid JSON: {error}", returncode=EXIT_BAD_INPUT
             ) from None
+        except (RecursionError, ValueError):
+            # Nesting too deep, or an integer of thousands of digits, as the API refuses.
+            raise CommandError(
+                f"{file}: JSON nested too deeply or holding a number too long to read",
+                returncode=EXIT_BAD_INPUT,
+            ) from None
         try:
             output = rules.recommend(data, rules_thresholds())
         except rules.InvalidCase as invalid:
