@@ -532,4 +532,4 @@ def test_summary_is_cut_under_140_characters_on_a_word():
 
 
 def test_treatment_names_match_the_model_vocabulary():
-    assert cds_hooks.TREATMENT_NAMES == dict(TreatmentCode.choices)
+    assert dict(TreatmentCode.choices) == cds_hooks.TREATMENT_NAMES
