@@ -122,8 +122,10 @@ def test_order_sign_cryotherapy_at_forehead_gets_no_critical_card(client, ehr_cl
 
     assert [card["indicator"] for card in cards if card["indicator"] == "critical"] == []
     assert [card for card in cards if "CRYO-EYE" in card["summary"]] == []
-    assert cards[-1]["summary"] == "Milia options at the forehead: mechanical extraction first " \
+    assert (
+        cards[-1]["summary"] == "Milia options at the forehead: mechanical extraction first "
         "(recommended)"
+    )
 
 
 def test_order_sign_large_persistent_forehead_milia_cryotherapy_gets_warning_cards(
@@ -277,9 +279,7 @@ def test_token_missing_is_refused(client, ehr_client):
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == 'Bearer error="invalid_token"'
-    assert response.json() == {
-        "error": "A bearer token is required (Authorization: Bearer <JWT>)."
-    }
+    assert response.json() == {"error": "A bearer token is required (Authorization: Bearer <JWT>)."}
 
 
 def test_token_expired_is_refused(client, ehr_client):
@@ -396,9 +396,13 @@ def post_feedback(client, service_id, body, token=None):
 def test_feedback_override_with_reason_is_stored_audited_and_shown_to_clinic_admins(
     client, ehr_client
 ):
-    cards = cards_of(call(client, SELECT, ehr.order_request(
-        "order-select", [ehr.service_request("cryo-1", ehr.LEFT_EYELID)]
-    )))
+    cards = cards_of(
+        call(
+            client,
+            SELECT,
+            ehr.order_request("order-select", [ehr.service_request("cryo-1", ehr.LEFT_EYELID)]),
+        )
+    )
     critical = next(card for card in cards if card["indicator"] == "critical")
     reason = critical["overrideReasons"][2]
     body = _feedback(
@@ -439,8 +443,11 @@ def test_feedback_report_counts_overrides_per_rule(client, ehr_client):
     for _ in range(2):
         cards = cards_of(call(client, SIGN, _eyelid_request()))
         critical = next(card for card in cards if card["indicator"] == "critical")
-        post_feedback(client, SIGN, _feedback(critical["uuid"], overrideReason={
-            "reason": critical["overrideReasons"][0]}))
+        post_feedback(
+            client,
+            SIGN,
+            _feedback(critical["uuid"], overrideReason={"reason": critical["overrideReasons"][0]}),
+        )
     info = next(card for card in cards if card["indicator"] == "info")
     post_feedback(client, SIGN, _feedback(info["uuid"], outcome="accepted"))
 
@@ -497,7 +504,10 @@ def test_map_request_reads_observations_in_their_units():
     observations = [
         ehr.observation("n", "lesion-count", ehr.LEFT_EYELID, {"valueInteger": 6}),
         ehr.observation(
-            "d", "largest-diameter", ehr.LEFT_EYELID, {"valueQuantity": {"value": 0.2, "code": "cm"}}
+            "d",
+            "largest-diameter",
+            ehr.LEFT_EYELID,
+            {"valueQuantity": {"value": 0.2, "code": "cm"}},
         ),
         ehr.observation(
             "t", "duration", ehr.LEFT_EYELID, {"valueQuantity": {"value": 3, "code": "mo"}}

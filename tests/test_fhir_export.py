@@ -12,6 +12,8 @@ from tests.factories import make_consultation, make_patient, make_site
 from treatments import services
 from treatments.models import AuditEvent
 
+SCT = "http://snomed.info/sct"
+
 
 @pytest.fixture
 def signed_case(dermatologist):
@@ -80,16 +82,12 @@ def test_fhir_export_condition_has_icd10_code_and_each_body_site(
     assert condition["bodySite"] == [
         {
             "text": "left eyelid",
-            "coding": [
-                {"system": "http://snomed.info/sct", "code": "80243003", "display": "Eyelid structure"}
-            ],
+            "coding": [{"system": SCT, "code": "80243003", "display": "Eyelid structure"}],
             "extension": [
                 {
                     "url": ehr.LATERALITY_URL,
                     "valueCodeableConcept": {
-                        "coding": [
-                            {"system": "http://snomed.info/sct", "code": "7771000", "display": "Left"}
-                        ]
+                        "coding": [{"system": SCT, "code": "7771000", "display": "Left"}]
                     },
                 }
             ],

@@ -63,7 +63,8 @@ def test_mixed_case_says_what_holds_at_each_site_and_refuses_cryotherapy_at_an_e
     expect(
         row.get_by_text(
             re.compile(
-                r"^Cryotherapy cannot be planned here: it can never be planned at the left eyelid site"
+                r"^Cryotherapy cannot be planned here: "
+                r"it can never be planned at the left eyelid site"
             )
         )
     ).to_be_visible()
