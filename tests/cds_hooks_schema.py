@@ -46,8 +46,11 @@ DISCOVERY = {
 # order-select https://cds-hooks.hl7.org/hooks/order-select/ (userId, patientId, encounterId,
 # selections, draftOrders), order-sign https://cds-hooks.hl7.org/hooks/order-sign/,
 # patient-view https://cds-hooks.hl7.org/hooks/patient-view/
-_BUNDLE = {"type": "object", "required": ["resourceType"], "properties": {
-    "resourceType": {"const": "Bundle"}}}
+_BUNDLE = {
+    "type": "object",
+    "required": ["resourceType"],
+    "properties": {"resourceType": {"const": "Bundle"}},
+}
 REQUEST = {
     "$comment": f"{SPEC}#http-request",
     "type": "object",
