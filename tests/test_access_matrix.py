@@ -63,6 +63,12 @@ EXPECTED = {
     "treatments:audit_report": ("get", None, ADMIN_ONLY),
     "treatments:audit_export": ("get", None, ADMIN_ONLY),
     "treatments:audit_verify": ("get", None, ADMIN_ONLY),
+    # The CDS Hooks endpoints take an EHR's token, never a session: without one, 401 for all.
+    "treatments:cds_discovery": ("get", None, (200, 200, 200, 200)),
+    "treatments:cds_service": ("post", None, (401, 401, 401, 401)),
+    "treatments:cds_feedback": ("post", None, (401, 401, 401, 401)),
+    "treatments:cds_feedback_report": ("get", None, ADMIN_ONLY),
+    "treatments:fhir_export": ("get", None, PAGE),
 }
 
 
@@ -128,6 +134,9 @@ def _url(name, records):
         "treatments:aftercare_pdf": [records["planned"].pk],
         "treatments:handout": ["why-not-at-home"],
         "treatments:handout_pdf": ["why-not-at-home"],
+        "treatments:cds_service": ["milia-order-sign"],
+        "treatments:cds_feedback": ["milia-order-sign"],
+        "treatments:fhir_export": [records["draft"].pk],
     }
     return reverse(name, args=args_by_name.get(name, []))
 

@@ -147,6 +147,7 @@ def walk(db, client):
         "session_pk": session.pk,
         "planned_pk": planned.pk,
         "slug": "why-not-at-home",
+        "service_id": "milia-order-sign",
         "app_label": "treatments",
         "id": root.pk,
         "content_type_id": ContentType.objects.get_for_model(patient).pk,

@@ -3,9 +3,12 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from treatments import services
+from treatments.ehr_services import ehr_key_problems
 from treatments.models import (
     AuditEvent,
+    CdsFeedback,
     Consultation,
+    EhrClient,
     Handout,
     LesionSite,
     Patient,
@@ -285,6 +288,52 @@ class AuditEventAdmin(admin.ModelAdmin):
         "prev_hash",
         "hash",
     ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- EHR integration (issue 15) ---------------------------------------------------------------
+
+
+class EhrClientForm(forms.ModelForm):
+    class Meta:
+        model = EhrClient
+        fields = ["name", "issuer", "jwks", "public_key_pem", "active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        for problem in ehr_key_problems(
+            jwks=cleaned.get("jwks"), pem=cleaned.get("public_key_pem", "")
+        ):
+            self.add_error(None, problem)
+        return cleaned
+
+
+@admin.register(EhrClient)
+class EhrClientAdmin(admin.ModelAdmin):
+    """The EHRs allowed to call the CDS Hooks services, each with the public key that signs its
+    tokens (pasted here: the app never fetches keys)."""
+
+    form = EhrClientForm
+    list_display = ["name", "issuer", "active", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["name", "issuer"]
+
+
+@admin.register(CdsFeedback)
+class CdsFeedbackAdmin(admin.ModelAdmin):
+    """What the EHRs reported about the cards: read-only (the report is at /ehr/feedback/)."""
+
+    list_display = ["received_at", "ehr_client", "card", "outcome", "override_display"]
+    list_filter = ["outcome", "ehr_client"]
+    list_select_related = ["card", "ehr_client"]
 
     def has_add_permission(self, request):
         return False

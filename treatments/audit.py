@@ -858,6 +858,13 @@ ACCESS_EVENTS: dict[str, Access | Callable] = {
         patients=_patient_of_planned,
         detail=_sheet_detail,
     ),
+    "treatments:fhir_export": Access(
+        Action.DOWNLOAD,
+        "Exported the consultation as FHIR (Bundle)",
+        object_type="treatments.consultation",
+        object_arg="pk",
+        patients=_patient_of(Consultation, "pk"),
+    ),
     "treatments:aftercare_pdf": Access(
         Action.DOWNLOAD,
         "Downloaded the aftercare sheet (PDF)",
@@ -909,6 +916,10 @@ NO_PATIENT_DATA: dict[str, str] = {
     "treatments:session_keepalive": "answers 204",
     "treatments:api_recommendations": "evaluates the case the caller sends; reads no record",
     "treatments:rules_reference": "the rule table, its sources and thresholds",
+    "treatments:cds_discovery": "the list of CDS Hooks services",
+    "treatments:cds_service": "answers the case the EHR sends; reads no stored record",
+    "treatments:cds_feedback": "stores the EHR's feedback on cards, recorded as a change",
+    "treatments:cds_feedback_report": "counts and override reasons per rule; names no patient",
     "treatments:api_rules": "the rule table, its sources and thresholds, as JSON",
     "admin:login": "the login form",
     "admin:logout": "logs out",
@@ -946,6 +957,10 @@ NOT_PATIENT_MODELS = (
     "auth.group",
     "treatments.treatment",
     "treatments.handout",
+    # EHR integration: the EHRs' keys, and the cards and feedback, which name rules, not patients
+    "treatments.ehrclient",
+    "treatments.cdscard",
+    "treatments.cdsfeedback",
     # django-axes: login attempts, by user name and address
     "axes.accessattempt",
     "axes.accessfailurelog",

@@ -695,6 +695,111 @@ class AuditCheckpoint(models.Model):
         raise AuditTrailIsAppendOnly("Audit checkpoints cannot be deleted.")
 
 
+# --- EHR integration (issue 15): CDS Hooks clients, issued cards, their feedback --------------
+
+
+class EhrClient(models.Model):
+    """An EHR allowed to call the CDS Hooks services, with the key that signs its tokens.
+
+    The key is stored here by the clinic admin (a JWKS document or a PEM public key); the app
+    never fetches a key from the network (no ``jku`` lookups).
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    issuer = models.CharField(
+        "issuer (iss)",
+        max_length=255,
+        unique=True,
+        help_text="The iss claim of the EHR's tokens, as the EHR sends it.",
+    )
+    jwks = models.JSONField(
+        "JWKS",
+        null=True,
+        blank=True,
+        help_text='The EHR\'s public JSON Web Key Set: {"keys": [...]}.',
+    )
+    public_key_pem = models.TextField(
+        "public key (PEM)",
+        blank=True,
+        help_text="Or a PEM public key (-----BEGIN PUBLIC KEY-----), if the EHR has no JWKS.",
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "EHR client"
+
+    def __str__(self):
+        return self.name
+
+
+class UsedToken(models.Model):
+    """A token id (jti) already accepted from an EHR, kept until the token expires: a second
+    request with the same token is a replay and is refused."""
+
+    issuer = models.CharField(max_length=255)
+    jti = models.CharField(max_length=255)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "jti"], name="usedtoken_once"),
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="usedtoken_expires_at")]
+
+    def __str__(self):
+        return f"{self.issuer} {self.jti}"
+
+
+class CdsCard(models.Model):
+    """A card the CDS service answered, kept so that the EHR's feedback (which names only the
+    card's uuid) can be traced to the rule that said it."""
+
+    uuid = models.UUIDField(unique=True)
+    ehr_client = models.ForeignKey(EhrClient, on_delete=models.PROTECT, related_name="+")
+    service = models.CharField(max_length=40)
+    hook_instance = models.CharField(max_length=100)
+    rule = models.CharField(max_length=40, blank=True)
+    indicator = models.CharField(max_length=10)
+    summary = models.CharField(max_length=140)
+    issued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        default_permissions = ("view",)
+
+    def __str__(self):
+        return f"{self.indicator}: {self.summary}"
+
+
+class CdsFeedback(models.Model):
+    """What the EHR reported about a card: accepted or overridden, with the override reason
+    (ONC 170.315(b)(11) feedback on decision support)."""
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        OVERRIDDEN = "overridden", "Overridden"
+
+    card = models.ForeignKey(CdsCard, on_delete=models.PROTECT, related_name="feedback")
+    ehr_client = models.ForeignKey(EhrClient, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    override_code = models.CharField(max_length=100, blank=True)
+    override_system = models.CharField(max_length=255, blank=True)
+    override_display = models.CharField(max_length=255, blank=True)
+    user_comment = models.TextField(blank=True)
+    accepted_suggestions = models.JSONField(default=list, blank=True)
+    outcome_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        default_permissions = ("view",)
+
+    def __str__(self):
+        return f"{self.get_outcome_display()}: {self.card}"
+
+
 # The audit wiring (the clinical models registered with django-auditlog, and the receivers that
 # append logins, changes and role changes to the chain) loads with the models, so no code path
 # that uses them (a view, a command, the shell, a test) runs without it.

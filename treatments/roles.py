@@ -48,5 +48,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.change_user",
         "auth.view_group",
         "treatments.view_auditevent",
+        # The EHRs that may call the CDS Hooks services, and what they reported back.
+        *_perms(("view", "add", "change", "delete"), ("ehrclient",)),
+        "treatments.view_cdscard",
+        "treatments.view_cdsfeedback",
     ],
 }
