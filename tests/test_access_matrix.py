@@ -60,9 +60,9 @@ EXPECTED = {
     "treatments:api_recommendations": ("json", CASE, (401, 200, 200, 200)),
     "treatments:api_rules": ("get", None, (401, 200, 200, 200)),
     "treatments:rules_reference": ("get", None, PAGE),
-    "treatments:audit_report": ("get", None, ADMIN_ONLY),
-    "treatments:audit_export": ("get", None, ADMIN_ONLY),
-    "treatments:audit_verify": ("get", None, ADMIN_ONLY),
+    "audit:report": ("get", None, ADMIN_ONLY),
+    "audit:export": ("get", None, ADMIN_ONLY),
+    "audit:verify": ("get", None, ADMIN_ONLY),
 }
 
 

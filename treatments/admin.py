@@ -3,7 +3,6 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from treatments.models import (
-    AuditEvent,
     Consultation,
     Handout,
     LesionSite,
@@ -211,37 +210,3 @@ class SessionAdmin(admin.ModelAdmin):
     list_select_related = ["planned_treatment__treatment", "planned_treatment__plan"]
     raw_id_fields = ["planned_treatment", "done_by"]
     date_hierarchy = "scheduled_for"
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """The audit trail, read-only: nobody adds, changes or deletes an event, not even here."""
-
-    list_display = ["id", "at", "actor_username", "remote_addr", "action", "patient_id", "summary"]
-    list_filter = ["action", "at"]
-    search_fields = ["actor_username", "=patient_id"]
-    date_hierarchy = "at"
-    ordering = ["-id"]
-    readonly_fields = [
-        "at",
-        "actor",
-        "actor_username",
-        "remote_addr",
-        "action",
-        "patient_id",
-        "object_type",
-        "object_id",
-        "summary",
-        "detail",
-        "prev_hash",
-        "hash",
-    ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -47,6 +47,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.add_user",
         "auth.change_user",
         "auth.view_group",
-        "treatments.view_auditevent",
+        "audit.view_auditevent",
     ],
 }

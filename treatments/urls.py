@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treatments import api, audit_views, printing, views
+from treatments import api, printing, views
 
 app_name = "treatments"
 
@@ -47,7 +47,4 @@ urlpatterns = [
     path("api/v1/recommendations", api.recommendations, name="api_recommendations"),
     path("api/v1/rules", api.rules_reference_json, name="api_rules"),
     path("rules/", views.rules_reference, name="rules_reference"),
-    path("audit/", audit_views.audit_report, name="audit_report"),
-    path("audit/export.csv", audit_views.audit_export_csv, name="audit_export"),
-    path("audit/verify/", audit_views.audit_verify_view, name="audit_verify"),
 ]
