@@ -30,7 +30,7 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/bandit -q -c pyproject.toml -r treatments milia_clinic
+	$(BIN)/bandit -q -c pyproject.toml -r treatments audit milia_clinic
 	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-test

@@ -3,6 +3,9 @@
 -- Run as the owner of the tables (the role that runs `migrate`) after every `migrate`, with the
 -- app's role and the checkpoint job's role named here (replace milia_app and milia_checkpoint):
 --     psql -v ON_ERROR_STOP=1 -d milia -f deploy/grants.sql
+--
+-- The audit trail's tables belong to the `audit` app but keep the names they were created with
+-- (treatments_auditevent, treatments_auditcheckpoint), with their append-only triggers.
 
 -- The app: reads and writes its own tables ...
 GRANT USAGE ON SCHEMA public TO milia_app;

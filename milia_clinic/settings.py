@@ -59,13 +59,14 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "auditlog",
+    "audit",
     "treatments",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # GET, HEAD and POST only: a record is never served to a method the audit does not record.
-    "treatments.middleware.AllowedMethodsMiddleware",
+    "audit.middleware.AllowedMethodsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -77,7 +78,7 @@ MIDDLEWARE = [
     "treatments.middleware.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "treatments.audit.AuditAccessMiddleware",
+    "audit.middleware.AuditAccessMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "treatments.middleware.DatabaseBusyMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
@@ -173,7 +174,7 @@ if env_bool("DJANGO_BEHIND_HTTPS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many proxies in front of the app append the client's address to X-Forwarded-For (0: none,
 # the client is REMOTE_ADDR). One setting for the audit trail and the login throttling alike
-# (treatments.audit.client_address); README "Deploying" gives the proxy's exact headers.
+# (audit.context.client_address); README "Deploying" gives the proxy's exact headers.
 TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
 
 # No inline script or style anywhere: every script and stylesheet is a file served by the app.
@@ -200,7 +201,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-AXES_CLIENT_IP_CALLABLE = "treatments.audit.client_address"
+AXES_CLIENT_IP_CALLABLE = "audit.context.client_address"
 
 # The public half of the key that signs the audit trail's checkpoints (base64 of the 32 raw
 # bytes, printed by `manage.py audit_keygen`); the private half never reaches the app.

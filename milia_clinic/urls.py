@@ -21,5 +21,6 @@ account_patterns = [
 urlpatterns = [
     path("accounts/", include(account_patterns)),
     path("admin/", admin.site.urls),
+    path("audit/", include("audit.urls")),
     path("", include("treatments.urls")),
 ]

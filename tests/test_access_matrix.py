@@ -60,9 +60,9 @@ EXPECTED = {
     "treatments:api_recommendations": ("json", CASE, (401, 200, 200, 200)),
     "treatments:api_rules": ("get", None, (401, 200, 200, 200)),
     "treatments:rules_reference": ("get", None, PAGE),
-    "treatments:audit_report": ("get", None, ADMIN_ONLY),
-    "treatments:audit_export": ("get", None, ADMIN_ONLY),
-    "treatments:audit_verify": ("get", None, ADMIN_ONLY),
+    "audit:report": ("get", None, ADMIN_ONLY),
+    "audit:export": ("get", None, ADMIN_ONLY),
+    "audit:verify": ("get", None, ADMIN_ONLY),
     # The CDS Hooks endpoints take an EHR's token, never a session: without one, 401 for all.
     "treatments:cds_discovery": ("get", None, (200, 200, 200, 200)),
     "treatments:cds_service": ("post", None, (401, 401, 401, 401)),

@@ -12,12 +12,13 @@ import jsonschema
 import pytest
 from django.test import Client
 
+from audit.models import AuditEvent
 from tests import cds_hooks_schema as schema
 from tests import ehr
 from tests.factories import make_user
 from treatments import cds_hooks, roles
 from treatments.admin import EhrClientForm
-from treatments.models import AuditEvent, CdsCard, CdsFeedback, TreatmentCode, UsedToken
+from treatments.models import CdsCard, CdsFeedback, TreatmentCode, UsedToken
 
 SELECT = "milia-order-select"
 SIGN = "milia-order-sign"

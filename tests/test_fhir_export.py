@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
+from audit.models import AuditEvent
 from tests import ehr
 from tests.factories import make_consultation, make_patient, make_site
 from treatments import services
-from treatments.models import AuditEvent
 
 SCT = "http://snomed.info/sct"
 

@@ -38,7 +38,7 @@ QUERY_BUDGET = {
     "aftercare_pdf": 8,
     "api": 2,
 }
-# Pages that show patient data also append an event to the audit trail (treatments.audit): the
+# Pages that show patient data also append an event to the audit trail (audit): the
 # last hash and the insert, in a savepoint here (the test runs in a transaction), after an
 # advisory lock on PostgreSQL.
 AUDITED = {

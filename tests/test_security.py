@@ -375,7 +375,7 @@ def test_a_hostile_patient_name_shows_escaped_on_every_page(dermatologist, derma
         "today": dermatologist_client.get(reverse("treatments:today")),
         "sessions": dermatologist_client.get("/sessions/"),
         "sheet": dermatologist_client.get(reverse("treatments:aftercare_sheet", args=[planned.pk])),
-        "audit": admin_client.get(reverse("treatments:audit_report")),
+        "audit": admin_client.get(reverse("audit:report")),
     }
     raw = {
         name: ("<script>alert(1)" in page.content.decode(), "<b>Bold" in page.content.decode())

@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 from treatments import services
 from treatments.ehr_services import ehr_key_problems
 from treatments.models import (
-    AuditEvent,
     CdsFeedback,
     Consultation,
     EhrClient,
@@ -263,40 +262,6 @@ class SessionAdmin(ConsultationPartAdmin):
         if self._signed(obj):
             return ["planned_treatment", "number", "scheduled_for"]
         return super().get_readonly_fields(request, obj)
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """The audit trail, read-only: nobody adds, changes or deletes an event, not even here."""
-
-    list_display = ["id", "at", "actor_username", "remote_addr", "action", "patient_id", "summary"]
-    list_filter = ["action", "at"]
-    search_fields = ["actor_username", "=patient_id"]
-    date_hierarchy = "at"
-    ordering = ["-id"]
-    readonly_fields = [
-        "at",
-        "actor",
-        "actor_username",
-        "remote_addr",
-        "action",
-        "patient_id",
-        "object_type",
-        "object_id",
-        "summary",
-        "detail",
-        "prev_hash",
-        "hash",
-    ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- EHR integration (issue 15) ---------------------------------------------------------------

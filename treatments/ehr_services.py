@@ -22,9 +22,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from audit.chain import audit_record
+from audit.models import AuditEvent
 from treatments import cds_hooks, fhir_export
-from treatments.audit import audit_record
-from treatments.models import AuditEvent, CdsCard, CdsFeedback, EhrClient, UsedToken
+from treatments.models import CdsCard, CdsFeedback, EhrClient, UsedToken
 from treatments.services import consultation_with_chart, rules_thresholds
 
 # Asymmetric signatures only: a shared secret (HS*) or "none" is never accepted.

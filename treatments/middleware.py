@@ -1,5 +1,4 @@
-"""Session safety for a health-record system: automatic logoff, no caching of pages, and only
-the methods the app serves."""
+"""Session safety for a health-record system: automatic logoff and no caching of pages."""
 
 import logging
 import time
@@ -9,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.db import OperationalError
-from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render, resolve_url
 from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
@@ -125,22 +124,3 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         add_never_cache_headers(response)
         return response
-
-
-class AllowedMethodsMiddleware:
-    """Answer 405 to any method but GET, HEAD and POST, before any view runs.
-
-    The Django admin's views answer OPTIONS, PUT or PROPFIND like GET, with the whole record;
-    refusing them here means that every response that shows patient data is one the audit
-    records (``treatments.audit.record_access``), whatever view serves it.
-    """
-
-    ALLOWED = ("GET", "HEAD", "POST")
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        if request.method not in self.ALLOWED:
-            return HttpResponseNotAllowed(self.ALLOWED)
-        return self.get_response(request)

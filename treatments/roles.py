@@ -47,7 +47,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.add_user",
         "auth.change_user",
         "auth.view_group",
-        "treatments.view_auditevent",
+        "audit.view_auditevent",
         # The EHRs that may call the CDS Hooks services, and what they reported back.
         *_perms(("view", "add", "change", "delete"), ("ehrclient",)),
         "treatments.view_cdscard",

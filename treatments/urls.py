@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treatments import api, audit_views, ehr_views, printing, views
+from treatments import api, ehr_views, printing, views
 
 app_name = "treatments"
 
@@ -47,9 +47,6 @@ urlpatterns = [
     path("api/v1/recommendations", api.recommendations, name="api_recommendations"),
     path("api/v1/rules", api.rules_reference_json, name="api_rules"),
     path("rules/", views.rules_reference, name="rules_reference"),
-    path("audit/", audit_views.audit_report, name="audit_report"),
-    path("audit/export.csv", audit_views.audit_export_csv, name="audit_export"),
-    path("audit/verify/", audit_views.audit_verify_view, name="audit_verify"),
     # EHR integration (issue 15): CDS Hooks 2.0 services and FHIR export.
     path("cds-services", ehr_views.cds_discovery, name="cds_discovery"),
     path("cds-services/<slug:service_id>", ehr_views.cds_service, name="cds_service"),

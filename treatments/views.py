@@ -21,8 +21,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from audit.middleware import note_patients
 from treatments import body_map, display, planning, services
-from treatments.audit import note_patients
 from treatments.forms import (
     ConsultationForm,
     LesionSiteForm,

@@ -6,7 +6,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management.base import BaseCommand, CommandError
 
-from treatments.audit import public_key_id, public_key_text
+from audit.chain import public_key_id, public_key_text
 
 
 class Command(BaseCommand):

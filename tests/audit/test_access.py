@@ -2,7 +2,7 @@
 items 3 and 4).
 
 The URLs come from the URLconf itself, the Django admin's included, so a new URL without a
-decision in ``treatments.audit`` fails here. Each one is tried with every method, as a superuser
+decision in ``audit.registry`` fails here. Each one is tried with every method, as a superuser
 (who may open everything), against one patient with a name found nowhere else; a response that
 shows a page said to hold patient data must have written an access event, and so must any
 response whose body names the patient, whatever the decision said.
@@ -17,10 +17,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from audit.chain import audit_record
+from audit.middleware import SHOWN_ERRORS, admin_view
+from audit.models import AuditEvent
+from audit.registry import audit_registry
 from tests.factories import make_consultation, make_patient, make_site, sign
-from treatments import audit
 from treatments.models import (
-    AuditEvent,
     Handout,
     Plan,
     PlannedTreatment,
@@ -71,35 +73,31 @@ PATTERNS = {name: (params, model) for name, params, model in _patterns()}
 
 
 def _admin_decided(name: str, model) -> bool:
-    label = model._meta.label_lower
-    if model in audit.PATIENT_MODELS + audit.AUDIT_MODELS:
+    if model in audit_registry.records:
         return True  # every view of it recorded, but the empty add form
-    return label in audit.NOT_PATIENT_MODELS
+    return model._meta.label_lower in audit_registry.no_patient_data_models
 
 
 def test_every_url_of_the_urlconf_has_an_audit_decision():
     undecided = [
         name
         for name, (_params, model) in PATTERNS.items()
-        if name not in audit.ACCESS_EVENTS
-        and name not in audit.NO_PATIENT_DATA
+        if name not in audit_registry.pages
+        and name not in audit_registry.no_patient_data
         and not (model is not None and _admin_decided(name, model))
     ]
     assert undecided == []
-    assert set(audit.ACCESS_EVENTS) & set(audit.NO_PATIENT_DATA) == set()
+    assert set(audit_registry.pages) & set(audit_registry.no_patient_data) == set()
     registered = {model._meta.label_lower for model in admin.site._registry}
-    decided = {m._meta.label_lower for m in audit.PATIENT_MODELS + audit.AUDIT_MODELS}
-    assert registered - decided - set(audit.NOT_PATIENT_MODELS) == set()
+    decided = {model._meta.label_lower for model in audit_registry.records}
+    assert registered - decided - set(audit_registry.no_patient_data_models) == set()
 
 
 def _declared(name: str, model) -> bool:
-    """Whether treatments.audit says this URL shows patient data."""
-    if name in audit.ACCESS_EVENTS:
+    """Whether the audit's registry says this URL shows patient data."""
+    if name in audit_registry.pages:
         return True
-    if model is None or model not in audit.PATIENT_MODELS + audit.AUDIT_MODELS:
-        return False
-    view = name.removeprefix(f"admin:{model._meta.app_label}_{model._meta.model_name}_")
-    return view in audit.ADMIN_VIEWS
+    return model is not None and admin_view(name, model) is not None
 
 
 @pytest.fixture
@@ -123,7 +121,7 @@ def walk(db, client):
         consultation=signed, rules_version="2026.1", input_facts={}, output={}, requested_by=root
     )
     sign(signed)
-    event = audit.audit_record(action="view_patient", actor=root, patient_id=patient.pk)
+    event = audit_record(action="view_patient", actor=root, patient_id=patient.pk)
     client.force_login(root)
     objects = {
         "treatments.patient": patient,
@@ -133,7 +131,7 @@ def walk(db, client):
         "treatments.plannedtreatment": planned,
         "treatments.session": session,
         "treatments.recommendation": recommendation,
-        "treatments.auditevent": event,
+        "audit.auditevent": event,
         "auditlog.logentry": LogEntry.objects.get_for_object(patient).first(),
         "auth.user": root,
         "auth.group": Group.objects.first(),
@@ -197,7 +195,7 @@ def test_every_read_of_patient_data_is_audited_whatever_the_method(walk, name):
         body = b"" if response.streaming else response.content
         named = any(text.encode() in body for text in MARKERS)
         events = _access_events(marker)
-        shown = 200 <= response.status_code < 300 or response.status_code in audit.SHOWN_ERRORS
+        shown = 200 <= response.status_code < 300 or response.status_code in SHOWN_ERRORS
         if method in REFUSED:
             assert (response.status_code, named, events) == (405, False, []), method
             continue

@@ -14,6 +14,7 @@ from itertools import islice
 
 from django import forms
 from django.apps import apps
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F
@@ -24,12 +25,11 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
-from treatments.audit import audit_verify_all
-from treatments.forms import DateInput
-from treatments.models import AuditEvent, Patient
-from treatments.views import role_required
+from audit.chain import audit_verify_all
+from audit.models import AuditEvent
+from audit.registry import audit_registry
 
-AUDIT_PERMISSION = "treatments.view_auditevent"
+AUDIT_PERMISSION = "audit.view_auditevent"
 EVENTS_PER_PAGE = 50
 CSV_BATCH = 2000
 
@@ -58,6 +58,15 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- Forms ----------------------------------------------------------------------------------
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker, which needs ISO dates."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class AuditFilterForm(forms.Form):
@@ -105,8 +114,7 @@ class AuditSearchForm(AuditFilterForm):
         number = cleaned.get("record_number", "").strip()
         cleaned["patient"] = None
         if number:
-            found = Patient.objects.filter(medical_record_number=number)
-            cleaned["patient"] = found.values_list("pk", flat=True).first()
+            cleaned["patient"] = _patient_with_record_number(number)
             if cleaned["patient"] is None:
                 self.add_error(
                     "record_number",
@@ -118,8 +126,13 @@ class AuditSearchForm(AuditFilterForm):
 # --- Views ----------------------------------------------------------------------------------
 
 
+def audit_required(view):
+    """Login first (anonymous users go to the login page), then the permission (else 403)."""
+    return login_required(permission_required(AUDIT_PERMISSION, raise_exception=True)(view))
+
+
 @require_http_methods(["GET", "POST"])
-@role_required(AUDIT_PERMISSION)
+@audit_required
 def audit_report(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         search = AuditSearchForm(request.POST)
@@ -131,14 +144,14 @@ def audit_report(request: HttpRequest) -> HttpResponse:
         return _report_page(request, AuditSearchForm(), filters, status=400)
     record_number = ""
     if filters.cleaned_data["patient"]:
-        numbers = Patient.objects.filter(pk=filters.cleaned_data["patient"])
-        record_number = numbers.values_list("medical_record_number", flat=True).first() or ""
+        patient = filters.cleaned_data["patient"]
+        record_number = _record_numbers([patient]).get(patient, "")
     search = AuditSearchForm(initial=filters.cleaned_data | {"record_number": record_number})
     return _report_page(request, search, filters)
 
 
 @require_GET
-@role_required(AUDIT_PERMISSION)
+@audit_required
 def audit_export_csv(request: HttpRequest) -> HttpResponse:
     """The filtered events as CSV, streamed, in the report's order."""
     filters = AuditFilterForm(request.GET)
@@ -154,12 +167,12 @@ def audit_export_csv(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@role_required(AUDIT_PERMISSION)
+@audit_required
 def audit_verify_view(request: HttpRequest) -> HttpResponse:
     found = audit_verify_all()
     return render(
         request,
-        "treatments/audit/verify.html",
+        "audit/verify.html",
         {
             "ok": found.ok,
             "checked": found.checked,
@@ -194,14 +207,14 @@ def _report_page(request, search, filters, *, status=200) -> HttpResponse:
             "page": page,
             "events": events,
             "headers": _headers(query, sort),
-            "export_url": _url("treatments:audit_export", query),
+            "export_url": _url("audit:export", query),
             "previous_url": _page_url(query, page.previous_page_number())
             if page.has_previous()
             else "",
             "next_url": _page_url(query, page.next_page_number()) if page.has_next() else "",
             "filtered": bool(query.keys() - {"sort"}),
         }
-    return render(request, "treatments/audit/report.html", context, status=status)
+    return render(request, "audit/report.html", context, status=status)
 
 
 def _filtered_events(filters: dict):
@@ -227,12 +240,22 @@ def _start_of(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+def _patient_with_record_number(number: str) -> int | None:
+    """The id of the patient with this record number (``audit_registry.register_patient``)."""
+    model, field = audit_registry.patient_model, audit_registry.record_number_field
+    if model is None:
+        return None
+    found = model._default_manager.filter(**{field: number})
+    return found.values_list("pk", flat=True).first()
+
+
 def _record_numbers(patient_ids) -> dict[int, str]:
     """The record numbers of these patients, in one query."""
     ids = {patient_id for patient_id in patient_ids if patient_id is not None}
-    if not ids:
+    model, field = audit_registry.patient_model, audit_registry.record_number_field
+    if not ids or model is None:
         return {}
-    return dict(Patient.objects.filter(pk__in=ids).values_list("pk", "medical_record_number"))
+    return dict(model._default_manager.filter(pk__in=ids).values_list("pk", field))
 
 
 def object_label(object_type: str, object_id: str) -> str:
@@ -271,7 +294,7 @@ def _headers(query: dict, sort: str) -> dict[str, dict]:
         next_sort = (key if descending else f"-{key}") if active else key
         headers[key] = {
             "label": label,
-            "url": _url("treatments:audit_report", query | {"sort": next_sort}),
+            "url": _url("audit:report", query | {"sort": next_sort}),
             "aria_sort": ("descending" if descending else "ascending") if active else "",
             "next": "descending" if next_sort.startswith("-") else "ascending",
         }
@@ -283,11 +306,11 @@ def _url(name: str, query: dict) -> str:
 
 
 def _report_url(query: dict) -> str:
-    return _url("treatments:audit_report", query)
+    return _url("audit:report", query)
 
 
 def _page_url(query: dict, number: int) -> str:
-    return _url("treatments:audit_report", query | {"page": number})
+    return _url("audit:report", query | {"page": number})
 
 
 class _Echo:

@@ -9,7 +9,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from treatments.audit import TrailNotIntact, audit_checkpoint, load_private_key
+from audit.chain import TrailNotIntact, audit_checkpoint, load_private_key
 
 EXIT_BROKEN = 1
 

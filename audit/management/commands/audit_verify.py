@@ -3,7 +3,7 @@ every signed checkpoint."""
 
 from django.core.management.base import BaseCommand
 
-from treatments.audit import audit_verify_all, public_keys
+from audit.chain import audit_verify_all, public_keys
 
 EXIT_BROKEN = 1
 

@@ -10,11 +10,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import DatabaseError, connection, transaction
 
+from audit.chain import audit_checkpoint, audit_record, audit_verify_all, public_key_text
+from audit.models import AuditCheckpoint, AuditEvent
 from tests.factories import make_user
-from treatments.audit import audit_checkpoint, audit_record, audit_verify_all, public_key_text
-from treatments.models import AuditCheckpoint, AuditEvent
 
-GRANTS = Path(__file__).resolve().parent.parent / "deploy" / "grants.sql"
+GRANTS = Path(__file__).resolve().parents[2] / "deploy" / "grants.sql"
 
 pytestmark = pytest.mark.django_db
 

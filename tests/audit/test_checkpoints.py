@@ -13,9 +13,7 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
-from tests.factories import make_user
-from treatments import roles
-from treatments.audit import (
+from audit.chain import (
     audit_checkpoint,
     audit_record,
     audit_verify,
@@ -24,7 +22,9 @@ from treatments.audit import (
     public_key_id,
     public_key_text,
 )
-from treatments.models import AuditCheckpoint, AuditEvent, AuditTrailIsAppendOnly
+from audit.models import AuditCheckpoint, AuditEvent, AuditTrailIsAppendOnly
+from tests.factories import make_user
+from treatments import roles
 
 EVENTS = import_module("treatments.migrations.0005_audit_event")
 
@@ -86,7 +86,7 @@ def test_keygen_writes_a_private_key_only_its_owner_reads_and_prints_the_public_
 
     call_command("audit_keygen", private_key=str(path), stdout=out)
 
-    from treatments.audit import load_private_key
+    from audit.chain import load_private_key
 
     private = load_private_key(path)
     lines = out.getvalue().splitlines()
@@ -295,10 +295,10 @@ def test_the_verify_page_reports_a_truncated_trail(client, key):
     client.force_login(make_user("admin.cp", roles.CLINIC_ADMIN, is_staff=True))
     _events(3)
     checkpoint = audit_checkpoint(private_key=key)
-    intact = client.get(reverse("treatments:audit_verify")).content.decode()
+    intact = client.get(reverse("audit:verify")).content.decode()
     _raw("DELETE FROM treatments_auditevent WHERE id >= %s", [checkpoint.head_id])
 
-    broken = client.get(reverse("treatments:audit_verify")).content.decode()
+    broken = client.get(reverse("audit:verify")).content.decode()
 
     assert "Signed checkpoints: 1 hold." in intact
     assert "Broken: the trail does not hold against its signed checkpoints." in broken

@@ -1,5 +1,5 @@
-"""The audit trail (treatments.audit, audit_views): what is recorded, that it cannot be changed
-or removed unnoticed, and the admin's report."""
+"""The audit trail (audit.chain, audit.mirror, audit.accounts, audit.views): what is recorded,
+that it cannot be changed or removed unnoticed, and the admin's report."""
 
 import csv
 import io
@@ -19,12 +19,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.chain import audit_record, audit_verify, event_hash
+from audit.context import client_address
+from audit.models import AuditEvent, AuditTrailIsAppendOnly
 from tests.factories import make_consultation, make_patient, make_site, make_user, sign
 from treatments import roles
-from treatments.audit import audit_record, audit_verify, client_address, event_hash
 from treatments.models import (
-    AuditEvent,
-    AuditTrailIsAppendOnly,
     Patient,
     Plan,
     PlannedTreatment,
@@ -271,15 +271,15 @@ def test_deleting_a_user_keeps_their_events_and_the_chain_intact():
 @pytest.mark.django_db
 def test_the_admin_shows_events_but_cannot_add_change_or_delete_them(audit_client):
     event = audit_record(action="search", username="u1", summary="kept")
-    change_url = reverse("admin:treatments_auditevent_change", args=[event.pk])
+    change_url = reverse("admin:audit_auditevent_change", args=[event.pk])
 
     responses = {
-        "list": audit_client.get(reverse("admin:treatments_auditevent_changelist")),
+        "list": audit_client.get(reverse("admin:audit_auditevent_changelist")),
         "view": audit_client.get(change_url),
         "change": audit_client.post(change_url, {"summary": "changed"}),
-        "add": audit_client.get(reverse("admin:treatments_auditevent_add")),
+        "add": audit_client.get(reverse("admin:audit_auditevent_add")),
         "delete": audit_client.post(
-            reverse("admin:treatments_auditevent_delete", args=[event.pk]), {"post": "yes"}
+            reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"}
         ),
     }
 
@@ -801,7 +801,7 @@ def test_deploy_check_warns_behind_the_proxy_without_a_trusted_proxy_count():
     )  # fmt: skip
 
     assert result.returncode == 1
-    assert "treatments.W001" in result.stdout + result.stderr
+    assert "audit.W001" in result.stdout + result.stderr
 
 
 # --- The report -------------------------------------------------------------------------------
@@ -833,7 +833,7 @@ def report_events(db, monkeypatch):
 
 
 def _report_ids(client, **params) -> list[int]:
-    response = client.get(reverse("treatments:audit_report"), params)
+    response = client.get(reverse("audit:report"), params)
     assert response.status_code == 200
     return [event.pk for event in response.context["events"]]
 
@@ -871,7 +871,7 @@ def test_audit_report_sorts_by_each_column_both_ways(audit_client, report_events
 
 @pytest.mark.django_db
 def test_audit_report_marks_the_sorted_column_for_screen_readers(audit_client, report_events):
-    response = audit_client.get(reverse("treatments:audit_report"), {"sort": "actor"})
+    response = audit_client.get(reverse("audit:report"), {"sort": "actor"})
     html = response.content.decode()
 
     assert html.count("aria-sort=") == 1
@@ -885,7 +885,7 @@ def test_audit_report_looks_up_a_record_number_and_keeps_it_out_of_the_url(
     ada = report_events["ada"]
 
     response = audit_client.post(
-        reverse("treatments:audit_report"),
+        reverse("audit:report"),
         {"record_number": ada.medical_record_number, "action": "print"},
     )
 
@@ -896,7 +896,7 @@ def test_audit_report_looks_up_a_record_number_and_keeps_it_out_of_the_url(
 
 @pytest.mark.django_db
 def test_audit_report_says_when_no_patient_has_the_record_number(audit_client):
-    response = audit_client.post(reverse("treatments:audit_report"), {"record_number": "NOPE"})
+    response = audit_client.post(reverse("audit:report"), {"record_number": "NOPE"})
 
     assert response.status_code == 400
     assert response.context["search"].errors == {
@@ -906,7 +906,7 @@ def test_audit_report_says_when_no_patient_has_the_record_number(audit_client):
 
 @pytest.mark.django_db
 def test_audit_report_refuses_filters_it_does_not_know(audit_client):
-    response = audit_client.get(reverse("treatments:audit_report"), {"sort": "hash"})
+    response = audit_client.get(reverse("audit:report"), {"sort": "hash"})
     assert response.status_code == 400
     assert list(response.context["filters"].errors) == ["sort"]
 
@@ -916,7 +916,7 @@ def test_audit_report_queries_do_not_grow_with_the_events(audit_client):
     patients = [make_patient() for _ in range(5)]
 
     def queries() -> int:
-        url = reverse("treatments:audit_report")
+        url = reverse("audit:report")
         audit_client.get(url)
         with CaptureQueriesContext(connection) as captured:
             response = audit_client.get(url)
@@ -939,7 +939,7 @@ def test_audit_export_has_the_rows_and_neutralises_formulas(audit_client):
     patient = make_patient(medical_record_number="+44-1")
     audit_record(action="view_patient", username="u.csv", patient_id=patient.pk, summary="-1")
 
-    response = audit_client.get(reverse("treatments:audit_export"), {"sort": "at"})
+    response = audit_client.get(reverse("audit:export"), {"sort": "at"})
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
 
@@ -978,7 +978,7 @@ def test_audit_export_follows_the_filters_and_is_itself_recorded(audit_client, r
     marker = _last_id()
 
     response = audit_client.get(
-        reverse("treatments:audit_export"),
+        reverse("audit:export"),
         {"patient": ada.pk, "date_to": "2026-03-31", "sort": "at"},
     )
     rows = list(
@@ -998,21 +998,21 @@ def test_audit_export_follows_the_filters_and_is_itself_recorded(audit_client, r
 def test_audit_verify_page_says_intact_or_names_the_broken_row(audit_client):
     first, second, _third = _three_events()
     count = AuditEvent.objects.count()
-    intact = audit_client.get(reverse("treatments:audit_verify")).content.decode()
+    intact = audit_client.get(reverse("audit:verify")).content.decode()
     assert f"Intact: {count} events checked." in intact
 
     with _append_only_triggers_dropped(), connection.cursor() as cursor:
         cursor.execute("UPDATE treatments_auditevent SET summary = 'x' WHERE id = %s", [second.pk])
-    broken = audit_client.get(reverse("treatments:audit_verify")).content.decode()
+    broken = audit_client.get(reverse("audit:verify")).content.decode()
 
     assert f"Broken at event #{second.pk}</strong>" in broken
     assert "its hash does not match" in broken
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", ["audit_report", "audit_export", "audit_verify"])
+@pytest.mark.parametrize("name", ["report", "export", "verify"])
 def test_audit_pages_are_for_the_clinic_admin_only(client, name, dermatologist, staff):
-    url = reverse(f"treatments:{name}")
+    url = reverse(f"audit:{name}")
     statuses = {}
     for who, user in (("anonymous", None), ("dermatologist", dermatologist), ("staff", staff)):
         client.logout()
