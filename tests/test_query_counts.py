@@ -30,7 +30,6 @@ QUERY_BUDGET = {
     "patient_detail": 7,
     "consultation_draft": 10,
     "consultation_signed": 11,
-    "consultation_recommendations": 10,  # 9, and the consultation's patient for the audit
     "plan": 11,  # 10, and the consultation's patient for the audit
     "session_list": 6,
     "today": 8,  # 7, and today's patients for the audit
@@ -45,7 +44,6 @@ AUDITED = {
     "home_dermatologist",
     "home_staff",
     "patient_list",
-    "consultation_recommendations",
     "plan",
     "session_list",
     "today",
@@ -198,20 +196,6 @@ def test_signed_consultation_page_queries_do_not_grow_with_sites(
         assert consultation.status == Consultation.Status.SIGNED
         counts.append(count_queries(dermatologist_client, f"/consultations/{consultation.pk}/"))
     assert counts == budget("consultation_signed")
-
-
-def test_recommendations_partial_queries_do_not_grow_with_sites(
-    dermatologist_client, dermatologist
-):
-    counts = [
-        count_queries(
-            dermatologist_client,
-            f"/consultations/{consultation_with_sites(dermatologist, size).pk}/recommendations/",
-            **HTMX,
-        )
-        for size in (1, 20)
-    ]
-    assert counts == budget("consultation_recommendations")
 
 
 def test_plan_page_queries_do_not_grow_with_sites(dermatologist_client, dermatologist):

@@ -7,11 +7,11 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.factories import make_consultation, make_patient, make_site
 from treatments import rules
-from treatments.models import Recommendation
+from treatments.models import Consultation, Recommendation
 from treatments.services import (
     age_in_years,
     consultation_facts,
-    consultation_recommend,
+    consultation_sign,
     consultation_with_chart,
 )
 
@@ -81,12 +81,12 @@ def test_consultation_facts_follow_the_rules_contract(dermatologist):
 
 
 @pytest.mark.django_db
-def test_consultation_recommend_stores_input_output_and_version(dermatologist):
+def test_consultation_sign_stores_the_advice_with_its_input_and_version(dermatologist):
     consultation = make_consultation(clinician=dermatologist)
     make_site(consultation, location="eyelid", side="left", count=4)
-    stored = consultation_recommend(consultation=consultation, user=dermatologist)
+    stored = consultation_sign(consultation=consultation, user=dermatologist)
     stored.refresh_from_db()
-    assert stored.rules_version == rules.RULES_BASE_VERSION
+    assert stored.rules_version == "2026.2"
     assert stored.output == rules.recommend(stored.input_facts)
     assert stored.requested_by == dermatologist
     eyelid_cryo = next(
@@ -96,11 +96,12 @@ def test_consultation_recommend_stores_input_output_and_version(dermatologist):
 
 
 @pytest.mark.django_db
-def test_consultation_recommend_without_sites_stores_nothing(dermatologist):
+def test_consultation_sign_without_sites_stores_nothing(dermatologist):
     consultation = make_consultation(clinician=dermatologist)
     with pytest.raises(rules.InvalidCase):
-        consultation_recommend(consultation=consultation, user=dermatologist)
+        consultation_sign(consultation=consultation, user=dermatologist)
     assert Recommendation.objects.count() == 0
+    assert Consultation.objects.get(pk=consultation.pk).status == "draft"
 
 
 @pytest.mark.django_db

@@ -163,9 +163,6 @@ PAGES: dict[str, Access | Callable] = {
     ),
     "treatments:consultation_detail": _consultation_page("Opened a consultation"),
     "treatments:consultation_update": _consultation_page("Was shown a consultation it changed"),
-    "treatments:consultation_recommendations": _consultation_page(
-        "Read the options of a consultation"
-    ),
     "treatments:consultation_sign": _consultation_page("Was shown a consultation it signed"),
     "treatments:site_create": _consultation_page("Opened a new site of a consultation"),
     "treatments:plan_edit": _consultation_page("Opened the plan of a consultation"),

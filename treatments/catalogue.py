@@ -14,7 +14,6 @@ LANGUAGE_TARGET_GRADE = 8
 EYE_ONLY = "[eye] "
 FACE_ONLY = "[face] "
 BODY_ONLY = "[body] "
-SITE_TAGS = (EYE_ONLY, FACE_ONLY, BODY_ONLY)
 
 # When to call the clinic: standard safety advice, shared by the treatments it applies to.
 _CALL_IF_INFECTED = (

@@ -21,7 +21,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from treatments import aftercare
@@ -40,7 +39,6 @@ PRINT_TEMPLATE = "treatments/print/pages.html"
 
 @require_GET
 @role_required("treatments.view_session")
-@never_cache
 def today(request: HttpRequest) -> HttpResponse:
     """Today's sessions; ``?print=1`` gives the print view of all their sheets instead."""
     sessions = list(aftercare.sessions_on(timezone.localdate()))
@@ -58,7 +56,6 @@ def today(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @role_required("treatments.view_session")
-@never_cache
 def today_pdf(request: HttpRequest) -> HttpResponse:
     """One PDF of every sheet of today's sessions, each followed by the handout on request."""
     sessions = list(aftercare.sessions_on(timezone.localdate()))
@@ -72,7 +69,6 @@ def today_pdf(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @role_required("treatments.view_plannedtreatment")
-@never_cache
 def aftercare_sheet(request: HttpRequest, planned_pk: int) -> HttpResponse:
     planned, pages = _sheet_pages(request, planned_pk)
     query = {"session": request.GET.get("session"), "handout": _wants_handout(request)}
@@ -90,7 +86,6 @@ def aftercare_sheet(request: HttpRequest, planned_pk: int) -> HttpResponse:
 
 @require_GET
 @role_required("treatments.view_plannedtreatment")
-@never_cache
 def aftercare_pdf(request: HttpRequest, planned_pk: int) -> HttpResponse:
     planned, pages = _sheet_pages(request, planned_pk)
     patient = planned.plan.consultation.patient
@@ -100,7 +95,6 @@ def aftercare_pdf(request: HttpRequest, planned_pk: int) -> HttpResponse:
 
 @require_GET
 @role_required("treatments.view_handout")
-@never_cache
 def handout(request: HttpRequest, slug: str) -> HttpResponse:
     sheet = aftercare.handout_sheet(get_object_or_404(Handout, slug=slug))
     pdf_url = reverse("treatments:handout_pdf", args=[slug])
@@ -109,7 +103,6 @@ def handout(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 @role_required("treatments.view_handout")
-@never_cache
 def handout_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     sheet = aftercare.handout_sheet(get_object_or_404(Handout, slug=slug))
     return _pdf_response(render_pdf([sheet]), f"handout-{slug}.pdf")

@@ -140,18 +140,6 @@ def consultation_evaluate(consultation: Consultation) -> rules.CaseResult | None
     return rules.evaluate(case, rules_thresholds())
 
 
-@transaction.atomic
-def consultation_recommend(*, consultation: Consultation, user) -> Recommendation:
-    """Run the rules on a stored consultation and keep their input and output, unchanged.
-
-    Raises ``rules.InvalidCase`` (and stores nothing) when the chart cannot be evaluated, for
-    instance a consultation with no lesion site yet.
-    """
-    facts = consultation_facts(consultation)
-    result = rules.evaluate(rules.CaseFacts.from_dict(facts), rules_thresholds())
-    return _store_recommendation(consultation, facts, result, user)
-
-
 def _store_recommendation(consultation, facts: dict, result: rules.CaseResult, user):
     return Recommendation.objects.create(
         consultation=consultation,

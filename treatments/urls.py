@@ -17,11 +17,6 @@ urlpatterns = [
     ),
     path("consultations/<int:pk>/", views.consultation_detail, name="consultation_detail"),
     path("consultations/<int:pk>/edit/", views.consultation_update, name="consultation_update"),
-    path(
-        "consultations/<int:pk>/recommendations/",
-        views.consultation_recommendations,
-        name="consultation_recommendations",
-    ),
     path("consultations/<int:pk>/sites/new/", views.site_create, name="site_create"),
     path("consultations/<int:pk>/plan/", views.plan_edit, name="plan_edit"),
     path("consultations/<int:pk>/sign/", views.consultation_sign, name="consultation_sign"),

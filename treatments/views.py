@@ -235,15 +235,6 @@ def consultation_update(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "treatments/consultation_detail.html", context, status=400)
 
 
-@require_GET
-@role_required("treatments.view_consultation")
-def consultation_recommendations(request: HttpRequest, pk: int) -> HttpResponse:
-    consultation = _consultation_or_404(pk)
-    return render(
-        request, "treatments/_recommendations.html", _chart_context(request, consultation)
-    )
-
-
 @require_POST
 @role_required("treatments.change_consultation")
 @draft_only

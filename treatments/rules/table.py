@@ -21,6 +21,7 @@ from treatments.rules.results import Finding
 from treatments.rules.vocabulary import (
     EYE_AREA,
     MUCOSAL_AREA,
+    PROCEDURES,
     TREATMENTS,
     Kind,
     Status,
@@ -383,7 +384,6 @@ _CLEBAK = "Clebak et al., Am Fam Physician 2020;101:399-406"
 _ALEXIS = "Alexis, Br J Dermatol 2013;169 Suppl 3:91-7"
 _GILBERT = "Gilbert & McBurney, Dermatol Surg 2000;26:50-4"
 _CRYO_PIGMENT = "Am Fam Physician 2004 (cryosurgery); IADVL chemical peel guideline"
-_PROCEDURE_ROWS = ("extraction", "chemical_peel", "cryotherapy", "co2_laser")
 
 # fmt: off
 RULES: tuple[Rule, ...] = (
@@ -582,7 +582,7 @@ RULES: tuple[Rule, ...] = (
         f"{sources.BERK_BAYLISS}; {_CLEBAK}",
     ),
     *_rows(
-        "INFLAMED", _PROCEDURE_ROWS, "verdict", "contraindicated", inflamed,
+        "INFLAMED", PROCEDURES, "verdict", "contraindicated", inflamed,
         "Active inflammation here (infection, a cold sore or dermatitis): no procedure at this "
         "site until it has settled.",
         _IADVL_PEELS,
@@ -623,7 +623,7 @@ RULES: tuple[Rule, ...] = (
         "Gold et al., Dermatol Surg 2014;40:825-31",
     ),
     *_rows(
-        "ANTICOAGULANT", _PROCEDURE_ROWS, "caution", None, on_anticoagulant,
+        "ANTICOAGULANT", PROCEDURES, "caution", None, on_anticoagulant,
         "On an anticoagulant: keep taking it; expect more bruising or bleeding.",
         "Otley, Mayo Clin Proc 2003;78:1392-6",
     ),

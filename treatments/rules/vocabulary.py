@@ -73,7 +73,8 @@ SIDES = ("left", "right", "midline", "bilateral")
 DEPTHS = ("superficial", "deep")
 MILIA_TYPES = ("primary", "secondary", "neonatal", "milia_en_plaque", "multiple_eruptive", "unsure")
 
-PROCEDURES = frozenset({"extraction", "chemical_peel", "cryotherapy", "co2_laser"})
+# Done at the clinic: every treatment but the retinoid, which the patient applies at home.
+PROCEDURES = tuple(treatment for treatment in TREATMENTS if treatment != "topical_retinoid")
 
 # Input limits (beyond them a value is refused as implausible).
 MAX_SITES = 50
