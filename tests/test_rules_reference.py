@@ -95,8 +95,8 @@ def test_consultation_option_says_where_it_holds_in_a_mixed_case(
 
     response = dermatologist_client.get(f"/consultations/{consultation.pk}/")
 
-    peel = next(o for o in response.context["options"] if o.code == "chemical_peel")
-    cryo = next(o for o in response.context["options"] if o.code == "cryotherapy")
+    peel = next(o for o in response.context["chart"].options if o.code == "chemical_peel")
+    cryo = next(o for o in response.context["chart"].options if o.code == "cryotherapy")
     assert [(g.badge.status, g.sites) for g in peel.where] == [
         ("recommended", "forehead and cheek (both sides)"),
         ("consider", "left eyelid"),
@@ -153,7 +153,7 @@ def test_site_form_saves_warning_signs_and_inflammation(dermatologist_client, de
     assert response.status_code == 200
     site = consultation.sites.get()
     assert (site.red_flags, site.active_inflammation) == (True, True)
-    (row,) = response.context["matrix"]
+    (row,) = response.context["chart"].matrix
     assert {name: badge.status for name, badge in row.cells}["CO2 laser ablation"] == (
         "contraindicated"
     )

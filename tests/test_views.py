@@ -88,7 +88,7 @@ def test_staff_can_read_a_consultation_without_edit_controls(staff_client, derma
     make_site(consultation)
     response = staff_client.get(f"/consultations/{consultation.pk}/")
     assert response.status_code == 200
-    assert response.context["can_edit"] is False
+    assert response.context["chart"].can_edit is False
     assert "Sign consultation" not in response.content.decode()
 
 
@@ -165,7 +165,7 @@ def test_site_create_by_htmx_returns_the_chart_with_cryotherapy_contraindicated(
     )
     assert response.status_code == 200
     assert response["HX-Retarget"] == "#chart"
-    (row,) = response.context["matrix"]
+    (row,) = response.context["chart"].matrix
     statuses = {name: badge.status for name, badge in row.cells}
     assert statuses["Cryotherapy"] == "contraindicated"
     assert "Cryotherapy: contraindicated" in response.content.decode()

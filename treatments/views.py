@@ -11,8 +11,8 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget
 
 from audit.middleware import note_patients
-from treatments import body_map, display, planning, services
+from treatments import body_map, display, planning, selectors, services
 from treatments.forms import (
     ConsultationForm,
     LesionSiteForm,
@@ -35,7 +35,6 @@ from treatments.models import (
     LesionSite,
     Location,
     Patient,
-    Plan,
     PlannedTreatment,
     Session,
     Side,
@@ -211,10 +210,8 @@ def consultation_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
 @require_GET
 @role_required("treatments.view_consultation")
 def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    consultation = _consultation_or_404(pk)
-    return render(
-        request, "treatments/consultation_detail.html", _chart_context(request, consultation)
-    )
+    chart = _chart_or_404(request, pk)
+    return render(request, "treatments/consultation_detail.html", _chart_context(request, chart))
 
 
 @require_POST
@@ -228,8 +225,7 @@ def consultation_update(request: HttpRequest, pk: int) -> HttpResponse:
         if request.htmx:
             return _chart_response(request, pk)
         return redirect(consultation)
-    consultation = _consultation_or_404(pk)
-    context = _chart_context(request, consultation) | {"consultation_form": form}
+    context = _chart_context(request, _chart_or_404(request, pk)) | {"consultation_form": form}
     if request.htmx:
         return render(request, "treatments/_chart.html", context, status=400)
     return render(request, "treatments/consultation_detail.html", context, status=400)
@@ -485,63 +481,36 @@ def _safe_next(request, *, default: str) -> str:
 
 def _consultation_or_404(pk: int) -> Consultation:
     try:
-        return services.consultation_with_chart(pk)
+        return selectors.consultation_with_chart(pk)
     except Consultation.DoesNotExist:
-        from django.http import Http404
-
         raise Http404("No such consultation.") from None
 
 
-def _chart_context(request, consultation: Consultation) -> dict:
-    """Everything the chart shows: map, sites, and the advice (stored once signed)."""
-    sites = list(consultation.sites.all())
-    refused = ""
-    if consultation.is_signed:
-        stored = consultation.recommendations.order_by("-requested_at", "-id").first()
-        result = services.rules.CaseResult.from_dict(stored.output) if stored else None
-    else:
-        # A chart the rules refuse still shows, with the problem named, so it can be fixed.
-        try:
-            result = services.consultation_evaluate(consultation)
-        except services.rules.InvalidCase as invalid:
-            result, refused = None, display.case_refused(invalid.errors)
-    names = dict(Treatment.objects.values_list("code", "name"))
-    plan = (
-        Plan.objects.filter(consultation=consultation)
-        .prefetch_related(
-            Prefetch(
-                "treatments",
-                queryset=PlannedTreatment.objects.select_related("treatment").prefetch_related(
-                    "sites"
-                ),
-            )
-        )
-        .first()
-    )
-    can_edit = not consultation.is_signed and request.user.has_perm(
-        "treatments.change_consultation"
-    )
-    charted = {(site.location, site.side): number for number, site in enumerate(sites, start=1)}
+def _chart_or_404(request, pk: int) -> selectors.Chart:
+    try:
+        return selectors.consultation_chart(pk, user=request.user)
+    except Consultation.DoesNotExist:
+        raise Http404("No such consultation.") from None
+
+
+def _chart_context(request, chart: selectors.Chart) -> dict:
+    """The chart and what only the view knows: the map's links (tokens of this user's session),
+    the details form and the rules reference's address."""
+    consultation = chart.consultation
+    charted = {(site.location, site.side): n for n, site in enumerate(chart.sites, start=1)}
     # One reverse() for the 27 regions of the map, not one each.
     site_create = reverse("treatments:site_create", args=[consultation.pk])
     return {
+        "chart": chart,
         "consultation": consultation,
-        "patient": consultation.patient,
-        "sites": sites,
-        "result": result,
-        "options": display.option_rows(result, names) if result else [],
+        "patient": chart.patient,
         "rules_url": reverse("treatments:rules_reference"),
-        "matrix": display.site_matrix(result, sites, names) if result else [],
-        "advice": result.advice if result else (),
-        "refused": refused,
-        "plan": plan,
-        "can_edit": can_edit,
-        "consultation_form": ConsultationForm(instance=consultation) if can_edit else None,
+        "consultation_form": ConsultationForm(instance=consultation) if chart.can_edit else None,
         "map_regions": body_map.map_regions(
             charted=charted,
             url_for=lambda location, side: _site_url(request, site_create, location, side),
         )
-        if can_edit
+        if chart.can_edit
         else [],
         "other_url": _site_url(request, site_create, "other", "midline"),
     }
@@ -568,8 +537,8 @@ def _region_of(request, token: str) -> tuple[str, str]:
 
 
 def _chart_response(request, pk: int) -> HttpResponse:
-    consultation = _consultation_or_404(pk)
-    response = render(request, "treatments/_chart.html", _chart_context(request, consultation))
+    chart = _chart_or_404(request, pk)
+    response = render(request, "treatments/_chart.html", _chart_context(request, chart))
     return retarget(response, "#chart")
 
 

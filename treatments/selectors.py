@@ -1,0 +1,80 @@
+"""Reads: what a page shows, fetched in a fixed number of queries, as one object to render.
+
+Views fetch through here, call one service for a write, and render; templates only print what
+these return.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+
+from treatments import display, services
+from treatments.models import Consultation, LesionSite, Patient, Plan, PlannedTreatment, Treatment
+from treatments.rules import CaseResult, Finding, InvalidCase
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A consultation as its page shows it: the sites, the advice and the plan.
+
+    ``result`` is the advice: evaluated for a draft, the stored advice once signed (whatever
+    rules version produced it), None while nothing is charted or when the rules refuse the chart
+    (``refused`` then says why, so the page can show what to fix).
+    """
+
+    consultation: Consultation
+    patient: Patient
+    sites: list[LesionSite]
+    result: CaseResult | None
+    refused: str
+    options: list[display.OptionRow] = field(default_factory=list)
+    matrix: list[display.SiteRow] = field(default_factory=list)
+    advice: tuple[Finding, ...] = ()
+    plan: Plan | None = None
+    can_edit: bool = False
+
+
+def consultation_with_chart(pk: int) -> Consultation:
+    """A consultation with its patient, clinician, sites and tried treatments, in three queries;
+    ``Consultation.DoesNotExist`` when there is none."""
+    return services.consultation_with_chart(pk)
+
+
+def consultation_chart(pk: int, *, user) -> Chart:
+    """The chart of a consultation for ``user``; ``Consultation.DoesNotExist`` when none."""
+    consultation = services.consultation_with_chart(pk)
+    sites = list(consultation.sites.all())
+    refused = ""
+    if consultation.is_signed:
+        stored = consultation.recommendations.order_by("-requested_at", "-id").first()
+        result = CaseResult.from_dict(stored.output) if stored else None
+    else:
+        try:
+            result = services.consultation_evaluate(consultation)
+        except InvalidCase as invalid:
+            result, refused = None, display.case_refused(invalid.errors)
+    names = dict(Treatment.objects.values_list("code", "name"))
+    plan = (
+        Plan.objects.filter(consultation=consultation)
+        .prefetch_related(
+            Prefetch(
+                "treatments",
+                queryset=PlannedTreatment.objects.select_related("treatment").prefetch_related(
+                    "sites"
+                ),
+            )
+        )
+        .first()
+    )
+    return Chart(
+        consultation=consultation,
+        patient=consultation.patient,
+        sites=sites,
+        result=result,
+        refused=refused,
+        options=display.option_rows(result, names) if result else [],
+        matrix=display.site_matrix(result, sites, names) if result else [],
+        advice=result.advice if result else (),
+        plan=plan,
+        can_edit=not consultation.is_signed and user.has_perm("treatments.change_consultation"),
+    )
