@@ -123,6 +123,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from treatments import aftercare, printing
+    from treatments.models import Session
 
     # WeasyPrint logs each layout step at INFO; the console would time the logging.
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
@@ -139,7 +140,7 @@ def main() -> int:
             return printing.render_pdf([sheet])
 
         def batch():
-            sessions = aftercare.sessions_on(timezone.localdate())
+            sessions = Session.objects.scheduled_on()
             return printing.render_pdf(aftercare.sheets_for_sessions(sessions))
 
         import weasyprint

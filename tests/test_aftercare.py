@@ -251,7 +251,9 @@ def test_sheet_queryset_leaves_out_plans_not_signed(dermatologist):
 # --- The day's sessions -----------------------------------------------------------------------
 
 
-def test_sessions_on_lists_the_days_signed_sessions_done_or_not_by_patient(dermatologist, staff):
+def test_sessions_scheduled_on_lists_the_days_signed_sessions_done_or_not_by_patient(
+    dermatologist, staff
+):
     today = timezone.localdate()
     zoe = make_planned(dermatologist, patient=make_patient(given_name="Zoë", family_name="Young"))
     abe = make_planned(dermatologist, patient=make_patient(given_name="Abe", family_name="Adams"))
@@ -259,7 +261,7 @@ def test_sessions_on_lists_the_days_signed_sessions_done_or_not_by_patient(derma
     make_planned(dermatologist, starts_on=today + timedelta(days=1))  # tomorrow
     services.session_mark_done(session=zoe.treatment_sessions.get(), user=staff)
 
-    sessions = aftercare.sessions_on(today)
+    sessions = Session.objects.scheduled_on(today)
 
     assert [(s.planned_treatment_id, s.is_done) for s in sessions] == [
         (abe.pk, False),
@@ -271,7 +273,7 @@ def test_sheets_for_sessions_gives_one_sheet_per_session_in_order(dermatologist)
     for family in ("Brown", "Adams", "Clark"):
         make_planned(dermatologist, patient=make_patient(family_name=family))
 
-    sheets = aftercare.sheets_for_sessions(aftercare.sessions_on(timezone.localdate()))
+    sheets = aftercare.sheets_for_sessions(Session.objects.scheduled_on())
 
     assert [sheet.patient_name for sheet in sheets] == ["Ada Adams", "Ada Brown", "Ada Clark"]
 
@@ -279,7 +281,7 @@ def test_sheets_for_sessions_gives_one_sheet_per_session_in_order(dermatologist)
 def test_with_handout_puts_the_handout_after_each_sheet(dermatologist):
     make_planned(dermatologist)
     make_planned(dermatologist)
-    sheets = aftercare.sheets_for_sessions(aftercare.sessions_on(timezone.localdate()))
+    sheets = aftercare.sheets_for_sessions(Session.objects.scheduled_on())
     handout = aftercare.handout_sheet(Handout.objects.get(slug=aftercare.WHY_NOT_AT_HOME))
 
     pages = aftercare.with_handout(sheets, handout)
@@ -359,7 +361,7 @@ def test_one_sheet_costs_three_queries_whatever_the_sites_and_sessions(dermatolo
 
 def _day_queries() -> int:
     with CaptureQueriesContext(connection) as captured:
-        aftercare.sheets_for_sessions(aftercare.sessions_on(timezone.localdate()))
+        aftercare.sheets_for_sessions(Session.objects.scheduled_on())
     return len(captured)
 
 

@@ -4,8 +4,8 @@ Plain functions that return frozen dataclasses holding every text the page print
 templates (the browser's print view and the PDF share them) only print values. The patient texts
 come from the ``Treatment`` and ``Handout`` rows that the clinic edits in the admin.
 
-Queries: ``sheet_queryset()`` and ``sessions_on()`` fetch what a sheet needs up front, so one
-sheet, and a batch of any number of sheets, cost a fixed number of queries.
+Queries: ``sheet_queryset()`` and ``Session.objects.scheduled_on()`` fetch what a sheet needs up
+front, so one sheet, and a batch of any number of sheets, cost a fixed number of queries.
 """
 
 from dataclasses import dataclass
@@ -81,37 +81,6 @@ def sheet_queryset() -> QuerySet[PlannedTreatment]:
     )
 
 
-def sessions_on(day: date) -> QuerySet[Session]:
-    """The sessions of signed plans scheduled on a day, done or not, with all their sheets need.
-
-    Ordered by patient, then treatment, so staff find a patient at a glance; three queries
-    whatever the number of sessions.
-    """
-    return (
-        Session.objects.filter(
-            scheduled_for=day,
-            planned_treatment__plan__consultation__status=Consultation.Status.SIGNED,
-        )
-        .select_related(
-            "planned_treatment__treatment", "planned_treatment__plan__consultation__patient"
-        )
-        .prefetch_related(
-            "planned_treatment__sites",
-            Prefetch(
-                "planned_treatment__treatment_sessions",
-                queryset=Session.objects.order_by("number"),
-            ),
-        )
-        .order_by(
-            "planned_treatment__plan__consultation__patient__family_name",
-            "planned_treatment__plan__consultation__patient__given_name",
-            "planned_treatment__plan__consultation__patient__id",
-            "planned_treatment__treatment__display_order",
-            "id",
-        )
-    )
-
-
 def session_of(planned: PlannedTreatment, session_pk: int | None) -> Session | None:
     """The session a sheet is printed for.
 
@@ -165,7 +134,7 @@ def sheet_for(planned: PlannedTreatment, session: Session | None = None) -> Afte
 
 
 def sheets_for_sessions(sessions) -> list[AftercareSheet]:
-    """One sheet per session, in order; the sessions come from ``sessions_on()``."""
+    """One sheet per session, in order (sessions from ``Session.objects.scheduled_on()``)."""
     return [sheet_for(session.planned_treatment, session) for session in sessions]
 
 

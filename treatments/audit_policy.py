@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.registry import Access, audit_registry, noted, patient_arg, patient_of
-from treatments import aftercare
 from treatments.models import (
     Consultation,
     Handout,
@@ -71,7 +70,7 @@ def _patient_of_planned(request, kwargs) -> list[int | None]:
 
 
 def _sessions_today():
-    sessions = aftercare.sessions_on(timezone.localdate())
+    sessions = Session.objects.scheduled_on()
     ids = (
         sessions.order_by()
         .values_list("planned_treatment__plan__consultation__patient_id", flat=True)

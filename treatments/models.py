@@ -5,6 +5,7 @@ The vocabularies mirror the codes of ``treatments.rules`` (a test keeps them equ
 stored can be handed to the rules unchanged.
 """
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -489,6 +490,53 @@ class PlannedTreatment(models.Model):
             refuse_if_signed(self.plan.consultation)
 
 
+class SessionQuerySet(models.QuerySet):
+    """The sessions staff work from: those of signed plans only (a draft's are not real yet)."""
+
+    def of_signed_plans(self) -> "SessionQuerySet":
+        return self.filter(planned_treatment__plan__consultation__status="signed")
+
+    def with_patient(self) -> "SessionQuerySet":
+        return self.select_related(
+            "planned_treatment__treatment", "planned_treatment__plan__consultation__patient"
+        )
+
+    def upcoming(self, on: date | None = None) -> "SessionQuerySet":
+        """Not done yet and due on ``on`` (default: today, in the clinic's time zone) or later,
+        soonest first."""
+        on = on or timezone.localdate()
+        return (
+            self.of_signed_plans()
+            .filter(done_at__isnull=True, scheduled_for__gte=on)
+            .with_patient()
+            .order_by("scheduled_for", "id")
+        )
+
+    def scheduled_on(self, day: date | None = None) -> "SessionQuerySet":
+        """Due on ``day`` (default: today), done or not, with everything their aftercare sheets
+        need, by patient then treatment: three queries whatever the number of sessions."""
+        day = day or timezone.localdate()
+        return (
+            self.of_signed_plans()
+            .filter(scheduled_for=day)
+            .with_patient()
+            .prefetch_related(
+                "planned_treatment__sites",
+                models.Prefetch(
+                    "planned_treatment__treatment_sessions",
+                    queryset=Session.objects.order_by("number"),
+                ),
+            )
+            .order_by(
+                "planned_treatment__plan__consultation__patient__family_name",
+                "planned_treatment__plan__consultation__patient__given_name",
+                "planned_treatment__plan__consultation__patient__id",
+                "planned_treatment__treatment__display_order",
+                "id",
+            )
+        )
+
+
 class Session(models.Model):
     planned_treatment = models.ForeignKey(
         PlannedTreatment, on_delete=models.CASCADE, related_name="treatment_sessions"
@@ -503,6 +551,8 @@ class Session(models.Model):
         blank=True,
         related_name="+",
     )
+
+    objects = SessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["scheduled_for", "number"]

@@ -41,7 +41,7 @@ PRINT_TEMPLATE = "treatments/print/pages.html"
 @role_required("treatments.view_session")
 def today(request: HttpRequest) -> HttpResponse:
     """Today's sessions; ``?print=1`` gives the print view of all their sheets instead."""
-    sessions = list(aftercare.sessions_on(timezone.localdate()))
+    sessions = list(Session.objects.scheduled_on())
     with_handout = _wants_handout(request)
     if request.GET.get("print") == "1":
         if not sessions:
@@ -58,7 +58,7 @@ def today(request: HttpRequest) -> HttpResponse:
 @role_required("treatments.view_session")
 def today_pdf(request: HttpRequest) -> HttpResponse:
     """One PDF of every sheet of today's sessions, each followed by the handout on request."""
-    sessions = list(aftercare.sessions_on(timezone.localdate()))
+    sessions = list(Session.objects.scheduled_on())
     if not sessions:
         return _no_sessions_today(request)
     pages = aftercare.with_handout(

@@ -112,7 +112,9 @@ def home(request: HttpRequest) -> HttpResponse:
             :10
         ]
     if request.user.has_perm("treatments.view_session"):
-        context["today_sessions"] = _upcoming_sessions().filter(scheduled_for=timezone.localdate())
+        context["today_sessions"] = Session.objects.upcoming().filter(
+            scheduled_for=timezone.localdate()
+        )
     response = render(request, "treatments/home.html", context)
     note_patients(
         request,
@@ -180,7 +182,9 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .annotate(site_count=Count("sites"))
         .order_by("-date", "-id")
     )
-    sessions = _upcoming_sessions().filter(planned_treatment__plan__consultation__patient=patient)
+    sessions = Session.objects.upcoming().filter(
+        planned_treatment__plan__consultation__patient=patient
+    )
     return render(
         request,
         "treatments/patient_detail.html",
@@ -424,24 +428,12 @@ def _plan_initial(consultation, result, sites) -> list[dict]:
 # --- Sessions -----------------------------------------------------------------------------------
 
 
-def _upcoming_sessions():
-    return (
-        Session.objects.filter(
-            done_at__isnull=True,
-            scheduled_for__gte=timezone.localdate(),
-            planned_treatment__plan__consultation__status=Consultation.Status.SIGNED,
-        )
-        .select_related(
-            "planned_treatment__treatment", "planned_treatment__plan__consultation__patient"
-        )
-        .order_by("scheduled_for", "id")
-    )
-
-
 @require_GET
 @role_required("treatments.view_session")
 def session_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(_upcoming_sessions(), SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(Session.objects.upcoming(), SESSIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     note_patients(
         request, (s.planned_treatment.plan.consultation.patient_id for s in page.object_list)
     )
