@@ -83,6 +83,10 @@ def fk_grade(text):
             (("cheek", "bilateral"), ("nose", "midline"), ("forehead", "midline")),
             "cheek (both sides), nose and forehead",
         ),
+        (
+            (("perioral", "midline"), ("periorbital", "right")),
+            "perioral area and right periorbital area",
+        ),
     ],
 )
 def test_sites_in_words_joins_the_sites_in_lower_case(sites, expected):

@@ -272,6 +272,23 @@ def test_map_regions_labels_name_the_patients_side():
     assert labels["perioral", "midline"] == "Perioral area"
 
 
+def test_map_regions_labels_are_the_site_names_of_the_record(dermatologist):
+    from tests.factories import make_consultation, make_site
+
+    consultation = make_consultation(clinician=dermatologist)
+    labels = {key: r["label"] for key, r in by_key(make_regions()).items()}
+    places = [("periorbital", "right"), ("perioral", "midline"), ("genital", "midline")]
+
+    assert [labels[place] for place in places] == [
+        str(make_site(consultation, location=location, side=side)) for location, side in places
+    ]
+    assert [labels[place] for place in places] == [
+        "Right periorbital area",
+        "Perioral area",
+        "Genital area",
+    ]
+
+
 def test_map_regions_urls_come_from_url_for():
     calls = []
 

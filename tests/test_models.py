@@ -1,10 +1,23 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import CheckConstraint, UniqueConstraint
 
 from tests.factories import make_consultation, make_patient, make_site
-from treatments.models import EYE_AREA_LOCATIONS, Location, Session
+from treatments import rules
+from treatments.models import (
+    EYE_AREA_LOCATIONS,
+    Depth,
+    LesionSite,
+    Location,
+    MiliaType,
+    Patient,
+    Session,
+    Side,
+    TreatmentCode,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +113,107 @@ def test_site_eye_area_property_follows_location(dermatologist):
 def test_site_str_reads_as_words(dermatologist):
     site = make_site(make_consultation(clinician=dermatologist), location="eyelid", side="left")
     assert str(site) == "Left eyelid"
+
+
+@pytest.mark.parametrize(
+    ("location", "side", "words"),
+    [
+        ("cheek", "bilateral", "Cheek (both sides)"),
+        ("perioral", "midline", "Perioral area"),
+        ("other", "right", "Right unlisted area"),
+    ],
+)
+def test_site_str_names_the_site_as_the_rules_do(dermatologist, location, side, words):
+    site = make_site(make_consultation(clinician=dermatologist), location=location, side=side)
+    assert str(site) == words
+
+
+# --- One vocabulary ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("choices", "labels"),
+    [
+        (TreatmentCode, rules.TREATMENT_LABELS),
+        (Location, rules.LOCATION_LABELS),
+        (Side, rules.SIDE_LABELS),
+        (Depth, rules.DEPTH_LABELS),
+        (MiliaType, rules.MILIA_TYPE_LABELS),
+    ],
+)
+def test_choices_are_the_vocabularys_codes_and_labels(choices, labels):
+    assert choices.choices == list(labels.items())
+
+
+def test_choices_labels_read_as_written():
+    assert (
+        Location.PERIORAL.label,
+        Location.OTHER.label,
+        Side.BILATERAL.label,
+        TreatmentCode.EXTRACTION.label,
+    ) == ("Perioral area", "Unlisted area", "Both sides", "Mechanical extraction")
+
+
+def test_site_fields_refuse_what_the_rules_refuse(dermatologist):
+    site = LesionSite(
+        consultation=make_consultation(clinician=dermatologist),
+        location="cheek",
+        side="left",
+        count=10_001,
+        largest_mm=Decimal("100.1"),
+        months_present=1201,
+    )
+    with pytest.raises(ValidationError) as refused:
+        site.full_clean()
+    assert sorted(refused.value.message_dict) == ["count", "largest_mm", "months_present"]
+
+
+def test_patient_fitzpatrick_field_refuses_a_type_beyond_vi():
+    patient = make_patient()
+    patient.fitzpatrick = 7
+    with pytest.raises(ValidationError) as refused:
+        patient.full_clean()
+    assert refused.value.message_dict["fitzpatrick"] == [
+        "Ensure this value is less than or equal to 6."
+    ]
+
+
+def test_site_same_location_and_side_is_refused_in_words_by_model_validation(dermatologist):
+    consultation = make_consultation(clinician=dermatologist)
+    make_site(consultation, location="cheek", side="bilateral")
+    twin = LesionSite(
+        consultation=consultation,
+        location="cheek",
+        side="bilateral",
+        count=1,
+        largest_mm=Decimal("1.0"),
+        months_present=1,
+    )
+    with pytest.raises(ValidationError) as refused:
+        twin.full_clean()
+    assert refused.value.messages == [
+        "This consultation already charts a site at this location and side: edit that one instead."
+    ]
+
+
+def test_patient_blank_record_number_is_refused_in_words_by_its_constraint():
+    patient = Patient(medical_record_number="")
+    constraint = next(
+        c for c in Patient._meta.constraints if c.name == "patient_record_number_not_blank"
+    )
+    with pytest.raises(ValidationError) as refused:
+        constraint.validate(Patient, patient)
+    assert refused.value.messages == ["Enter the record number."]
+
+
+def test_every_constraint_says_what_it_refuses():
+    from django.apps import apps
+
+    generic = [
+        f"{model.__name__}.{constraint.name}"
+        for model in apps.get_app_config("treatments").get_models()
+        for constraint in model._meta.constraints
+        if isinstance(constraint, CheckConstraint | UniqueConstraint)
+        and constraint.violation_error_message == constraint.default_violation_error_message
+    ]
+    assert generic == []

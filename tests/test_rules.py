@@ -614,16 +614,16 @@ def test_case_level_cautions_unite_sites_once_each_in_site_order():
     ("sites", "text"),
     [
         ([("eyelid", "left")], "Not for the left eyelid site."),
-        ([("periorbital", "right")], "Not for the right periorbital site."),
+        ([("periorbital", "right")], "Not for the right periorbital area site."),
         ([("eyelid", "midline")], "Not for the eyelid site."),
         ([("eyelid", "bilateral")], "Not for the eyelid (both sides) site."),
         (
             [("eyelid", "left"), ("periorbital", "right")],
-            "Not for the left eyelid and right periorbital sites.",
+            "Not for the left eyelid and right periorbital area sites.",
         ),
         (
             [("eyelid", "left"), ("eyelid", "right"), ("periorbital", "bilateral")],
-            "Not for the left eyelid, right eyelid and periorbital (both sides) sites.",
+            "Not for the left eyelid, right eyelid and periorbital area (both sides) sites.",
         ),
         ([("eyelid", "left"), ("eyelid", "left")], "Not for the left eyelid site."),
     ],
@@ -674,10 +674,64 @@ def test_evaluate_refuses_a_case_without_sites():
         ("nose", "midline", "nose"),
         ("cheek", "bilateral", "cheek (both sides)"),
         ("other", "left", "left unlisted area"),
+        ("perioral", "midline", "perioral area"),
+        ("periorbital", "bilateral", "periorbital area (both sides)"),
     ],
 )
 def test_site_words_reads_side_and_location(location, side, words):
     assert rules.site_words(location, side) == words
+
+
+@pytest.mark.parametrize(
+    ("location", "side", "title"),
+    [
+        ("eyelid", "left", "Left eyelid"),
+        ("nose", "midline", "Nose"),
+        ("cheek", "bilateral", "Cheek (both sides)"),
+        ("perioral", "midline", "Perioral area"),
+    ],
+)
+def test_site_title_is_the_site_words_capitalised(location, side, title):
+    assert rules.site_title(location, side) == title
+
+
+@pytest.mark.parametrize(
+    ("label", "words"),
+    [("Mechanical extraction", "mechanical extraction"), ("CO2 laser", "CO2 laser")],
+)
+def test_in_sentence_lowers_a_label_but_not_an_acronym(label, words):
+    assert rules.in_sentence(label) == words
+
+
+@pytest.mark.parametrize(
+    ("words", "joined"),
+    [
+        ([], ""),
+        (["nose"], "nose"),
+        (["nose", "chin"], "nose and chin"),
+        (["a", "b", "c"], "a, b and c"),
+    ],
+)
+def test_join_words_reads_as_a_list_in_a_sentence(words, joined):
+    assert rules.join_words(words) == joined
+
+
+def test_vocabulary_codes_are_the_keys_of_its_labels():
+    assert (
+        tuple(rules.TREATMENT_LABELS),
+        tuple(rules.LOCATION_LABELS),
+        tuple(rules.SIDE_LABELS),
+        tuple(rules.DEPTH_LABELS),
+        tuple(rules.MILIA_TYPE_LABELS),
+        tuple(rules.STATUS_LABELS),
+    ) == (
+        rules.TREATMENTS,
+        rules.LOCATIONS,
+        rules.SIDES,
+        rules.DEPTHS,
+        rules.MILIA_TYPES,
+        rules.STATUSES,
+    )
 
 
 # --- Courses -----------------------------------------------------------------------------------

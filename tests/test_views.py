@@ -199,7 +199,23 @@ def test_site_create_same_location_and_side_is_refused_in_words(
     )
     assert response.status_code == 400
     assert response.context["site_form"].non_field_errors() == [
-        "This consultation already has a left eyelid site: edit that one instead."
+        "This consultation already charts the left eyelid: edit that site instead."
+    ]
+
+
+def test_site_create_same_site_on_both_sides_is_refused_in_words(
+    dermatologist_client, dermatologist
+):
+    consultation = make_consultation(clinician=dermatologist)
+    make_site(consultation, location="cheek", side="bilateral")
+    response = dermatologist_client.post(
+        f"/consultations/{consultation.pk}/sites/new/",
+        site_post(location="cheek", side="bilateral"),
+        **HTMX,
+    )
+    assert response.status_code == 400
+    assert response.context["site_form"].non_field_errors() == [
+        "This consultation already charts the cheek (both sides): edit that site instead."
     ]
 
 
@@ -258,7 +274,8 @@ def test_plan_departing_from_the_first_option_asks_for_a_reason(
     assert response.status_code == 400
     laser_form = response.context["formset"].forms[4]
     assert laser_form.errors["override_reason"] == [
-        "A reason is required because the first option for the left eyelid site is extraction."
+        "A reason is required because the first option for the left eyelid site is mechanical "
+        "extraction."
     ]
     assert Plan.objects.count() == 0
 

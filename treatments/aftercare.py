@@ -14,10 +14,11 @@ from datetime import date
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.utils import dateformat, timezone
+from django.utils.text import get_text_list
 
 from treatments.catalogue import BODY_ONLY, EYE_ONLY, FACE_ONLY
 from treatments.models import Consultation, Handout, PlannedTreatment, Session
-from treatments.rules import EYE_AREA, FACE_AREA, LOCATIONS
+from treatments.rules import EYE_AREA, FACE_AREA, LOCATIONS, site_words
 
 WHY_NOT_AT_HOME = "why-not-at-home"
 DATE_FORMAT = "l j F Y"  # Thursday 12 March 2026
@@ -156,10 +157,7 @@ def with_handout(sheets: list[AftercareSheet], handout: HandoutSheet | None) -> 
 
 def sites_in_words(sites) -> str:
     """The sites as a patient reads them: "left eyelid and forehead"."""
-    names = [str(site).lower() for site in sites]
-    if len(names) <= 1:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} and {names[-1]}"
+    return get_text_list([site_words(site.location, site.side) for site in sites], "and")
 
 
 def lines(text: str) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from treatments.rules import EYE_AREA
+from treatments.rules import EYE_AREA, site_title
 
 __all__ = ["BODY_VIEWBOX", "FACE_VIEWBOX", "REGIONS", "Region", "map_regions"]
 
@@ -101,26 +101,6 @@ def _mirror_attrs(shape: str, attrs: Attrs, width: float) -> Attrs:
 
 # --- Regions -----------------------------------------------------------------------------------
 
-_NAMES = {
-    "eyelid": "eyelid",
-    "periorbital": "periorbital area",
-    "forehead": "Forehead",
-    "temple": "temple",
-    "cheek": "cheek",
-    "nose": "Nose",
-    "perioral": "Perioral area",
-    "chin": "Chin",
-    "jawline": "jawline",
-    "ear": "ear",
-    "neck": "Neck",
-    "scalp": "Scalp",
-    "trunk": "Trunk",
-    "arm": "arm",
-    "hand": "hand",
-    "leg": "leg",
-    "genital": "Genital area",
-}
-
 _VIEW_WIDTH = {FACE: FACE_WIDTH, BODY: BODY_WIDTH}
 
 
@@ -132,7 +112,7 @@ def _midline(location: str, view: str, shape: str, point: tuple[float, float], *
     return Region(
         location=location,
         side=MIDLINE,
-        label=_NAMES[location],
+        label=site_title(location, MIDLINE),
         view=view,
         shape=shape,
         attrs=_attrs(attrs),
@@ -149,7 +129,7 @@ def _pair(
     right = Region(
         location=location,
         side=RIGHT,
-        label=f"Right {_NAMES[location]}",
+        label=site_title(location, RIGHT),
         view=view,
         shape=shape,
         attrs=right_attrs,
@@ -158,7 +138,7 @@ def _pair(
     left = Region(
         location=location,
         side=LEFT,
-        label=f"Left {_NAMES[location]}",
+        label=site_title(location, LEFT),
         view=view,
         shape=shape,
         attrs=_mirror_attrs(shape, right_attrs, width),

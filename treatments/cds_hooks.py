@@ -90,13 +90,17 @@ PROCEDURES: dict[tuple[str, str], str] = {
     (SNOMED, "445907001"): "co2_laser",
     **{(TREATMENT_SYSTEM, code): code for code in rules.TREATMENTS},
 }
-TREATMENT_NAMES = {
-    "extraction": "Mechanical extraction",
-    "chemical_peel": "Chemical peel",
-    "topical_retinoid": "Topical retinoid",
-    "cryotherapy": "Cryotherapy",
-    "co2_laser": "CO2 laser",
-}
+TREATMENT_NAMES = rules.TREATMENT_LABELS
+
+
+def _treatment_words(code: str) -> str:
+    return rules.in_sentence(TREATMENT_NAMES[code])
+
+
+def _status_words(status: str) -> str:
+    return rules.in_sentence(rules.STATUS_LABELS[status])
+
+
 SNOMED_TREATMENTS = {
     "cryotherapy": ("302396003", "Cryotherapy to skin lesion"),
     "co2_laser": ("445907001", "Laser procedure on skin"),
@@ -415,7 +419,7 @@ def map_request(body: dict, *, today: date, icd10_code: str) -> Mapped:
                 if key is None:
                     problems.append(
                         f"{ref}: body site {_words(concept)} is not one the rules know, so "
-                        f"{TREATMENT_NAMES[order.treatment].lower()} there was not checked."
+                        f"{_treatment_words(order.treatment)} there was not checked."
                     )
                 else:
                     order.sites.append(key)
@@ -441,7 +445,7 @@ def map_request(body: dict, *, today: date, icd10_code: str) -> Mapped:
             missing = {"count", "largest_mm", "months_present"} - found.get(key, set())
             if missing:
                 assumptions.append(
-                    f"{rules.site_words(*key).capitalize()}: no "
+                    f"{rules.site_title(*key)}: no "
                     + ", ".join(_FACT_WORDS[name] for name in sorted(missing))
                     + " observation; the rules took "
                     + ", ".join(_FACT_DEFAULTS[name] for name in sorted(missing))
@@ -536,7 +540,7 @@ def _replacement(order: Order, site_result: rules.SiteResult, new_uuid) -> list[
     if not safe:
         return []
     best = safe[0].treatment
-    name, where = TREATMENT_NAMES[best], rules.site_words(site_result.location, site_result.side)
+    where = rules.site_words(site_result.location, site_result.side)
     resource = {
         "resourceType": "ServiceRequest",
         "status": "draft",
@@ -547,18 +551,18 @@ def _replacement(order: Order, site_result: rules.SiteResult, new_uuid) -> list[
     }
     return [
         {
-            "label": summary(f"Replace with {name.lower()} at the {where}"),
+            "label": summary(f"Replace with {_treatment_words(best)} at the {where}"),
             "uuid": new_uuid(),
             "isRecommended": True,
             "actions": [
                 {
                     "type": "delete",
-                    "description": f"Remove the {TREATMENT_NAMES[order.treatment].lower()} order.",
+                    "description": f"Remove the {_treatment_words(order.treatment)} order.",
                     "resourceId": order.ref,
                 },
                 {
                     "type": "create",
-                    "description": f"Order {name.lower()} at the {where} instead.",
+                    "description": f"Order {_treatment_words(best)} at the {where} instead.",
                     "resource": resource,
                 },
             ],
@@ -572,7 +576,7 @@ def _options_lines(options: tuple[rules.Option, ...]) -> str:
         rule_ids = ", ".join(f.rule for f in option.reasons) or "no rule"
         lines.append(
             f"{option.rank}. **{TREATMENT_NAMES[option.treatment]}**: "
-            f"{option.status.replace('_', ' ')} ({rule_ids})"
+            f"{_status_words(option.status)} ({rule_ids})"
         )
     return "\n".join(lines)
 
@@ -641,8 +645,8 @@ def _site_options_card(result, site_result, mapped, rule_url, new_uuid) -> Issue
     where = rules.site_words(site_result.location, site_result.side)
     first = site_result.options[0]
     text = (
-        f"Milia options at the {where}: {TREATMENT_NAMES[first.treatment].lower()} first "
-        f"({first.status.replace('_', ' ')})"
+        f"Milia options at the {where}: {_treatment_words(first.treatment)} first "
+        f"({_status_words(first.status)})"
     )
     detail = _options_lines(site_result.options)
     if mapped.assumptions:
@@ -654,13 +658,13 @@ def _site_options_card(result, site_result, mapped, rule_url, new_uuid) -> Issue
 def _case_options_card(result, mapped, rule_url, new_uuid) -> IssuedCard:
     first = result.options[0]
     text = (
-        f"Milia options: {TREATMENT_NAMES[first.treatment].lower()} first "
-        f"({first.status.replace('_', ' ')}), rules {result.rules_version}"
+        f"Milia options: {_treatment_words(first.treatment)} first "
+        f"({_status_words(first.status)}), rules {result.rules_version}"
     )
     detail = _options_lines(result.options)
     for site_result in result.sites:
         excluded = [
-            TREATMENT_NAMES[o.treatment].lower()
+            _treatment_words(o.treatment)
             for o in site_result.options
             if o.status == "contraindicated"
         ]

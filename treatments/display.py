@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from django.utils.text import get_text_list
 
 from treatments.reference import anchor
-from treatments.rules import STATUSES, CaseResult, site_words
+from treatments.rules import STATUS_LABELS, STATUSES, CaseResult, in_sentence, site_words
 
-STATUS_DISPLAY = {
-    # status: (label, icon, Bootstrap colour)
-    "recommended": ("Recommended", "✔", "success"),
-    "consider": ("Consider", "?", "info"),
-    "not_indicated": ("Not indicated", "–", "secondary"),
-    "contraindicated": ("Contraindicated", "✖", "danger"),
+_STATUS_LOOK = {
+    # status: (icon, Bootstrap colour); the words are the vocabulary's
+    "recommended": ("✔", "success"),
+    "consider": ("?", "info"),
+    "not_indicated": ("–", "secondary"),
+    "contraindicated": ("✖", "danger"),
 }
+STATUS_DISPLAY = {status: (STATUS_LABELS[status], *_STATUS_LOOK[status]) for status in STATUSES}
 
 
 @dataclass(frozen=True)
@@ -178,9 +179,9 @@ def reference_entries(entries: list[dict], names: dict[str, str]) -> list[Refere
 
     def verdict(row: dict) -> str:
         if row["kind"] == "verdict":
-            return STATUS_DISPLAY[row["status"]][0]
+            return STATUS_LABELS[row["status"]]
         if row["kind"] == "limit":
-            return f"At most {STATUS_DISPLAY[row['status']][0].lower()}"
+            return f"At most {in_sentence(STATUS_LABELS[row['status']])}"
         return ""
 
     return [

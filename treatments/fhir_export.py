@@ -26,6 +26,7 @@ import uuid
 from datetime import datetime
 
 from django.db.models import Prefetch
+from django.utils.text import get_text_list
 
 from treatments import cds_hooks, rules
 from treatments.models import Consultation, Plan, PlannedTreatment
@@ -244,7 +245,7 @@ def _add_plan(add, plan, consultation, patient_ref, condition_ref) -> None:
     for planned in plan.treatments.all():
         code = planned.treatment.code
         planned_sites = list(planned.sites.all())
-        where = ", ".join(rules.site_words(s.location, s.side) for s in planned_sites)
+        where = get_text_list([rules.site_words(s.location, s.side) for s in planned_sites], "and")
         description = f"{cds_hooks.TREATMENT_NAMES[code]} at the {where}: {planned.sessions} "
         description += "session" + ("s" if planned.sessions != 1 else "")
         if planned.interval_weeks:

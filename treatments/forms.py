@@ -14,7 +14,15 @@ from treatments.models import (
     Side,
     TreatmentCode,
 )
-from treatments.rules import MAX_AGE_YEARS, MAX_COUNT, MAX_LARGEST_MM, MAX_MONTHS_PRESENT
+from treatments.rules import (
+    MAX_AGE_YEARS,
+    MAX_COUNT,
+    MAX_FITZPATRICK,
+    MAX_LARGEST_MM,
+    MAX_MONTHS_PRESENT,
+    in_sentence,
+    site_words,
+)
 
 
 class DateInput(forms.DateInput):
@@ -75,7 +83,7 @@ class PatientForm(forms.ModelForm):
 
     def clean_fitzpatrick(self):
         value = self.cleaned_data["fitzpatrick"]
-        if value is not None and not 1 <= value <= 6:
+        if value is not None and not 1 <= value <= MAX_FITZPATRICK:
             raise ValidationError("Choose a skin type from I to VI.", code="range")
         return value
 
@@ -164,9 +172,9 @@ class LesionSiteForm(forms.ModelForm):
             if self.instance.pk:
                 clash = clash.exclude(pk=self.instance.pk)
             if clash.exists():
-                label = f"{Side(side).label.lower()} {Location(location).label.lower()}"
                 raise ValidationError(
-                    f"This consultation already has a {label} site: edit that one instead.",
+                    f"This consultation already charts the {site_words(location, side)}: "
+                    "edit that site instead.",
                     code="duplicate_site",
                 )
         return cleaned
@@ -241,7 +249,7 @@ class PlanRowForm(forms.Form):
             return cleaned
         name = TreatmentCode(cleaned.get("treatment", "extraction")).label
         if not cleaned.get("sites"):
-            self.add_error("sites", f"Choose at least one site for {name.lower()}.")
+            self.add_error("sites", f"Choose at least one site for {in_sentence(name)}.")
         if cleaned.get("sessions") is None and "sessions" not in self.errors:
             self.add_error("sessions", "Enter the number of sessions.")
         if (

@@ -1,8 +1,8 @@
 """The clinical record: patients, consultations with their lesion sites, the treatment catalogue,
 the stored advice, and the plan the clinician chose.
 
-The vocabularies mirror the codes of ``treatments.rules`` (a test keeps them equal), so what is
-stored can be handed to the rules unchanged.
+The vocabularies are built from the codes and labels of ``treatments.rules.vocabulary``, so what
+is stored can be handed to the rules unchanged and every page names it the same way.
 """
 
 from datetime import date
@@ -20,70 +20,37 @@ from django.utils import timezone
 # One set of limits: what the rules refuse, the record refuses too (a chart the rules cannot
 # evaluate could never show its advice).
 from treatments.rules import (
+    DEPTH_LABELS,
+    EYE_AREA,
+    LOCATION_LABELS,
     MAX_AGE_YEARS,
     MAX_COUNT,
+    MAX_FITZPATRICK,
     MAX_LARGEST_MM,
     MAX_MONTHS_PRESENT,
     MAX_SITES,
+    MILIA_TYPE_LABELS,
+    SIDE_LABELS,
+    TREATMENT_LABELS,
+    site_title,
 )
 
 
-class TreatmentCode(models.TextChoices):
-    EXTRACTION = "extraction", "Mechanical extraction"
-    CHEMICAL_PEEL = "chemical_peel", "Chemical peel"
-    TOPICAL_RETINOID = "topical_retinoid", "Topical retinoid"
-    CRYOTHERAPY = "cryotherapy", "Cryotherapy"
-    CO2_LASER = "co2_laser", "CO2 laser"
+def _choices(name: str, labels: dict[str, str]) -> type[models.TextChoices]:
+    """``TextChoices`` from a vocabulary of the rules: member EYELID = "eyelid", "Eyelid"."""
+    return models.TextChoices(
+        name, [(code.upper(), (code, label)) for code, label in labels.items()]
+    )
 
 
-class Location(models.TextChoices):
-    EYELID = "eyelid", "Eyelid"
-    PERIORBITAL = "periorbital", "Periorbital"
-    FOREHEAD = "forehead", "Forehead"
-    TEMPLE = "temple", "Temple"
-    CHEEK = "cheek", "Cheek"
-    NOSE = "nose", "Nose"
-    PERIORAL = "perioral", "Around the mouth"
-    CHIN = "chin", "Chin"
-    JAWLINE = "jawline", "Jawline"
-    EAR = "ear", "Ear"
-    NECK = "neck", "Neck"
-    SCALP = "scalp", "Scalp"
-    TRUNK = "trunk", "Trunk"
-    ARM = "arm", "Arm"
-    HAND = "hand", "Hand"
-    LEG = "leg", "Leg"
-    GENITAL = "genital", "Genital"
-    OTHER = "other", "Other"
-
+TreatmentCode = _choices("TreatmentCode", TREATMENT_LABELS)
+Location = _choices("Location", LOCATION_LABELS)
+Side = _choices("Side", SIDE_LABELS)
+Depth = _choices("Depth", DEPTH_LABELS)
+MiliaType = _choices("MiliaType", MILIA_TYPE_LABELS)
 
 # The delicate skin around the eye: cryotherapy is never offered here.
-EYE_AREA_LOCATIONS = frozenset({Location.EYELID, Location.PERIORBITAL})
-
-
-class Side(models.TextChoices):
-    LEFT = "left", "Left"
-    RIGHT = "right", "Right"
-    MIDLINE = "midline", "Midline"
-    BILATERAL = "bilateral", "Both sides"
-
-
-_LOCATION_LABELS = dict(Location.choices)
-_SIDE_LABELS = dict(Side.choices)
-
-
-class Depth(models.TextChoices):
-    SUPERFICIAL = "superficial", "Superficial"
-    DEEP = "deep", "Deep"
-
-
-class MiliaType(models.TextChoices):
-    PRIMARY = "primary", "Primary"
-    SECONDARY = "secondary", "Secondary"
-    NEONATAL = "neonatal", "Neonatal"
-    MILIA_EN_PLAQUE = "milia_en_plaque", "Milia en plaque"
-    MULTIPLE_ERUPTIVE = "multiple_eruptive", "Multiple eruptive"
-    UNSURE = "unsure", "Unsure"
+EYE_AREA_LOCATIONS = frozenset(Location(code) for code in EYE_AREA)
 
 
 class Sex(models.TextChoices):
@@ -115,6 +82,7 @@ class Patient(models.Model):
         "Fitzpatrick skin type",
         null=True,
         blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_FITZPATRICK)],
         help_text="I to VI; leave empty if not assessed.",
     )
     pregnant = models.BooleanField(default=False)
@@ -152,11 +120,15 @@ class Patient(models.Model):
         ordering = ["family_name", "given_name", "medical_record_number"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(fitzpatrick__isnull=True) | Q(fitzpatrick__gte=1, fitzpatrick__lte=6),
+                condition=Q(fitzpatrick__isnull=True)
+                | Q(fitzpatrick__gte=1, fitzpatrick__lte=MAX_FITZPATRICK),
                 name="patient_fitzpatrick_1_to_6",
+                violation_error_message="The skin type must be from I to VI, or not assessed.",
             ),
             models.CheckConstraint(
-                condition=~Q(medical_record_number=""), name="patient_record_number_not_blank"
+                condition=~Q(medical_record_number=""),
+                name="patient_record_number_not_blank",
+                violation_error_message="Enter the record number.",
             ),
         ]
         indexes = [
@@ -201,6 +173,8 @@ class Consultation(models.Model):
                 condition=Q(status="draft", signed_at__isnull=True)
                 | Q(status="signed", signed_at__isnull=False),
                 name="consultation_signed_has_time",
+                violation_error_message="A signed consultation needs the time it was signed, "
+                "and a draft has none.",
             ),
         ]
         indexes = [models.Index(fields=["patient", "-date"], name="consultation_patient_date")]
@@ -282,25 +256,31 @@ class LesionSite(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=Q(count__gte=1), name="site_count_at_least_1"),
-            models.CheckConstraint(condition=Q(largest_mm__gt=0), name="site_largest_mm_positive"),
             models.CheckConstraint(
-                condition=Q(months_present__gte=0), name="site_months_not_negative"
+                condition=Q(count__gte=1),
+                name="site_count_at_least_1",
+                violation_error_message="A site has at least 1 milium.",
+            ),
+            models.CheckConstraint(
+                condition=Q(largest_mm__gt=0),
+                name="site_largest_mm_positive",
+                violation_error_message="The largest diameter must be greater than 0 mm.",
+            ),
+            models.CheckConstraint(
+                condition=Q(months_present__gte=0),
+                name="site_months_not_negative",
+                violation_error_message="The months present cannot be negative.",
             ),
             models.UniqueConstraint(
-                fields=["consultation", "location", "side"], name="site_unique_location_side"
+                fields=["consultation", "location", "side"],
+                name="site_unique_location_side",
+                violation_error_message="This consultation already charts a site at this "
+                "location and side: edit that one instead.",
             ),
         ]
 
     def __str__(self):
-        # Plain dict lookups: get_FOO_display() flattens the choices on every call, and a chart
-        # prints each site's name several times.
-        place = _LOCATION_LABELS.get(self.location, self.location)
-        if self.side == Side.MIDLINE:
-            return place
-        if self.side == Side.BILATERAL:
-            return f"{place} (both sides)"
-        return f"{_SIDE_LABELS.get(self.side, self.side)} {place.lower()}"
+        return site_title(self.location, self.side)
 
     @property
     def eye_area(self) -> bool:
@@ -327,7 +307,11 @@ class TriedTreatment(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["site", "treatment"], name="tried_once_per_site"),
+            models.UniqueConstraint(
+                fields=["site", "treatment"],
+                name="tried_once_per_site",
+                violation_error_message="This treatment is already recorded as tried at this site.",
+            ),
         ]
 
     def __str__(self):
@@ -360,7 +344,9 @@ class Treatment(models.Model):
     who_it_is_for = models.TextField()
     what_to_expect = models.TextField()
     typical_course = models.TextField()
-    default_sessions = models.PositiveSmallIntegerField(null=True, blank=True)
+    default_sessions = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
     default_interval_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
     patient_what_was_done = models.TextField("what was done (for the patient)")
     patient_what_to_expect = models.TextField("what to expect (for the patient)")
@@ -377,6 +363,7 @@ class Treatment(models.Model):
             models.CheckConstraint(
                 condition=Q(default_sessions__isnull=True) | Q(default_sessions__gte=1),
                 name="treatment_default_sessions_at_least_1",
+                violation_error_message="A default course has at least 1 session, or none is set.",
             ),
         ]
 
@@ -447,8 +434,10 @@ class PlannedTreatment(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="treatments")
     treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="+")
     sites = models.ManyToManyField(LesionSite, related_name="planned_treatments")
-    sessions = models.PositiveSmallIntegerField()
-    interval_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
+    sessions = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    interval_weeks = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
     product_notes = models.CharField("product and strength", max_length=200, blank=True)
     starts_on = models.DateField("first session", null=True, blank=True)
     # Required by the workflow when the choice departs from the first-ranked option or is
@@ -467,13 +456,20 @@ class PlannedTreatment(models.Model):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(sessions__gte=1), name="planned_sessions_at_least_1"
+                condition=Q(sessions__gte=1),
+                name="planned_sessions_at_least_1",
+                violation_error_message="A planned treatment has at least 1 session.",
             ),
             models.CheckConstraint(
                 condition=Q(interval_weeks__isnull=True) | Q(interval_weeks__gte=1),
                 name="planned_interval_at_least_1_week",
+                violation_error_message="The interval between sessions is at least 1 week.",
             ),
-            models.UniqueConstraint(fields=["plan", "treatment"], name="planned_treatment_once"),
+            models.UniqueConstraint(
+                fields=["plan", "treatment"],
+                name="planned_treatment_once",
+                violation_error_message="This treatment is already part of the plan.",
+            ),
         ]
 
     def __str__(self):
@@ -541,7 +537,7 @@ class Session(models.Model):
     planned_treatment = models.ForeignKey(
         PlannedTreatment, on_delete=models.CASCADE, related_name="treatment_sessions"
     )
-    number = models.PositiveSmallIntegerField()
+    number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     scheduled_for = models.DateField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(
@@ -557,14 +553,22 @@ class Session(models.Model):
     class Meta:
         ordering = ["scheduled_for", "number"]
         constraints = [
-            models.CheckConstraint(condition=Q(number__gte=1), name="session_number_at_least_1"),
+            models.CheckConstraint(
+                condition=Q(number__gte=1),
+                name="session_number_at_least_1",
+                violation_error_message="Sessions are numbered from 1.",
+            ),
             models.UniqueConstraint(
-                fields=["planned_treatment", "number"], name="session_number_unique"
+                fields=["planned_treatment", "number"],
+                name="session_number_unique",
+                violation_error_message="This treatment already has a session with this number.",
             ),
             models.CheckConstraint(
                 condition=Q(done_at__isnull=True, done_by__isnull=True)
                 | Q(done_at__isnull=False, done_by__isnull=False),
                 name="session_done_has_who_and_when",
+                violation_error_message="A session done says when and by whom; one not done "
+                "says neither.",
             ),
         ]
         indexes = [models.Index(fields=["scheduled_for"], name="session_scheduled_for")]
@@ -632,7 +636,11 @@ class UsedToken(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["issuer", "jti"], name="usedtoken_once"),
+            models.UniqueConstraint(
+                fields=["issuer", "jti"],
+                name="usedtoken_once",
+                violation_error_message="This token has already been used.",
+            ),
         ]
         indexes = [models.Index(fields=["expires_at"], name="usedtoken_expires_at")]
 

@@ -12,7 +12,7 @@ clinician; the plan then carries a flag that every list of sessions shows.
 
 from collections.abc import Iterable, Mapping
 
-from treatments.rules import CaseResult, Option, site_words
+from treatments.rules import TREATMENT_LABELS, CaseResult, Option, in_sentence, site_words
 
 # A reason for overriding a contraindication must say something: "x" or "ok" is no reason.
 CONTRAINDICATION_REASON_MIN_CHARS = 20
@@ -102,6 +102,7 @@ def reason_requirements(
                 why.setdefault(treatment, []).append(f"it is contraindicated at the {site_name}")
             elif first.treatment not in planned_at[index]:
                 why.setdefault(treatment, []).append(
-                    f"the first option for the {site_name} is {first.treatment.replace('_', ' ')}"
+                    f"the first option for the {site_name} is "
+                    f"{in_sentence(TREATMENT_LABELS[first.treatment])}"
                 )
     return why

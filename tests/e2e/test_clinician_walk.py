@@ -95,7 +95,8 @@ def test_dermatologist_charts_plans_and_signs_then_staff_see_the_session(
     page.get_by_role("button", name="Save plan").click()
     expect(
         retinoid.get_by_text(
-            "A reason is required because the first option for the left eyelid site is extraction."
+            "A reason is required because the first option for the left eyelid site is "
+            "mechanical extraction."
         )
     ).to_be_visible()
     retinoid.get_by_label("Reason for this choice").fill("Patient prefers not to have needles.")

@@ -7,7 +7,7 @@ from typing import Any
 from treatments.rules.facts import DEFAULT_THRESHOLDS, CaseFacts, SiteFacts, Thresholds
 from treatments.rules.results import COURSES, CaseResult, Finding, Option, SiteResult
 from treatments.rules.table import RULES, Predicate, aggregate, rules_version
-from treatments.rules.vocabulary import EYE_AREA, STATUSES, TREATMENTS, site_words
+from treatments.rules.vocabulary import EYE_AREA, STATUSES, TREATMENTS, join_words, site_words
 
 _STRENGTH = {"contraindicated": 3, "recommended": 2, "consider": 1, "not_indicated": 0}
 _RANK_ORDER = {status: position for position, status in enumerate(STATUSES)}
@@ -155,10 +155,7 @@ def _assess_site(hits, verdict_rows, caution_rows):
 
 def _site_excluded(excluded: list[tuple[SiteFacts, tuple[Finding, ...]]]) -> Finding:
     names = list(dict.fromkeys(site_words(site.location, site.side) for site, _ in excluded))
-    if len(names) == 1:
-        text = f"Not for the {names[0]} site."
-    else:
-        text = f"Not for the {', '.join(names[:-1])} and {names[-1]} sites."
+    text = f"Not for the {join_words(names)} site{'s' if len(names) > 1 else ''}."
     sources = dict.fromkeys(
         finding.source
         for site, findings in excluded

@@ -15,6 +15,7 @@ from treatments.rules.vocabulary import (
     LOCATIONS,
     MAX_AGE_YEARS,
     MAX_COUNT,
+    MAX_FITZPATRICK,
     MAX_LARGEST_MM,
     MAX_MONTHS_PRESENT,
     MAX_SITES,
@@ -319,9 +320,9 @@ def _age_years(value: Any) -> str | None:
 
 
 def _fitzpatrick(value: Any) -> str | None:
-    if value is None or (_is_int(value) and 1 <= value <= 6):
+    if value is None or (_is_int(value) and 1 <= value <= MAX_FITZPATRICK):
         return None
-    return "must be a whole number from 1 to 6"
+    return f"must be a whole number from 1 to {MAX_FITZPATRICK}"
 
 
 def _count(value: Any) -> str | None:

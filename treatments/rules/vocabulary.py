@@ -6,23 +6,33 @@ from enum import StrEnum
 
 __all__ = [
     "DEPTHS",
+    "DEPTH_LABELS",
     "EYE_AREA",
     "FACE_AREA",
     "LOCATIONS",
+    "LOCATION_LABELS",
     "MAX_AGE_YEARS",
     "MAX_COUNT",
+    "MAX_FITZPATRICK",
     "MAX_LARGEST_MM",
     "MAX_MONTHS_PRESENT",
     "MAX_SITES",
     "MAX_TRIED",
     "MILIA_TYPES",
+    "MILIA_TYPE_LABELS",
     "MUCOSAL_AREA",
     "PROCEDURES",
     "SIDES",
+    "SIDE_LABELS",
     "STATUSES",
+    "STATUS_LABELS",
     "TREATMENTS",
+    "TREATMENT_LABELS",
     "Kind",
     "Status",
+    "in_sentence",
+    "join_words",
+    "site_title",
     "site_words",
 ]
 
@@ -45,33 +55,54 @@ class Kind(StrEnum):
     ADVICE = "advice"  # speaks to the whole case
 
 
-TREATMENTS = ("extraction", "chemical_peel", "topical_retinoid", "cryotherapy", "co2_laser")
-LOCATIONS = (
-    "eyelid",
-    "periorbital",
-    "forehead",
-    "temple",
-    "cheek",
-    "nose",
-    "perioral",
-    "chin",
-    "jawline",
-    "ear",
-    "neck",
-    "scalp",
-    "trunk",
-    "arm",
-    "hand",
-    "leg",
-    "genital",
-    "other",
-)
+# Each vocabulary is its labels, code -> label, in display order; the codes are the keys.
+TREATMENT_LABELS = {
+    "extraction": "Mechanical extraction",
+    "chemical_peel": "Chemical peel",
+    "topical_retinoid": "Topical retinoid",
+    "cryotherapy": "Cryotherapy",
+    "co2_laser": "CO2 laser",
+}
+# A location's label is a noun: it also names the site in a sentence ("left periorbital area").
+LOCATION_LABELS = {
+    "eyelid": "Eyelid",
+    "periorbital": "Periorbital area",
+    "forehead": "Forehead",
+    "temple": "Temple",
+    "cheek": "Cheek",
+    "nose": "Nose",
+    "perioral": "Perioral area",
+    "chin": "Chin",
+    "jawline": "Jawline",
+    "ear": "Ear",
+    "neck": "Neck",
+    "scalp": "Scalp",
+    "trunk": "Trunk",
+    "arm": "Arm",
+    "hand": "Hand",
+    "leg": "Leg",
+    "genital": "Genital area",
+    "other": "Unlisted area",
+}
+SIDE_LABELS = {"left": "Left", "right": "Right", "midline": "Midline", "bilateral": "Both sides"}
+DEPTH_LABELS = {"superficial": "Superficial", "deep": "Deep"}
+MILIA_TYPE_LABELS = {
+    "primary": "Primary",
+    "secondary": "Secondary",
+    "neonatal": "Neonatal",
+    "milia_en_plaque": "Milia en plaque",
+    "multiple_eruptive": "Multiple eruptive",
+    "unsure": "Unsure",
+}
+
+TREATMENTS = tuple(TREATMENT_LABELS)
+LOCATIONS = tuple(LOCATION_LABELS)
 EYE_AREA = frozenset({"eyelid", "periorbital"})
 FACE_AREA = frozenset(LOCATIONS[: LOCATIONS.index("ear") + 1])  # eyelid .. ear
 MUCOSAL_AREA = frozenset({"genital"})
-SIDES = ("left", "right", "midline", "bilateral")
-DEPTHS = ("superficial", "deep")
-MILIA_TYPES = ("primary", "secondary", "neonatal", "milia_en_plaque", "multiple_eruptive", "unsure")
+SIDES = tuple(SIDE_LABELS)
+DEPTHS = tuple(DEPTH_LABELS)
+MILIA_TYPES = tuple(MILIA_TYPE_LABELS)
 
 # Done at the clinic: every treatment but the retinoid, which the patient applies at home.
 PROCEDURES = tuple(treatment for treatment in TREATMENTS if treatment != "topical_retinoid")
@@ -83,8 +114,15 @@ MAX_AGE_YEARS = 130
 MAX_COUNT = 10_000
 MAX_LARGEST_MM = 100
 MAX_MONTHS_PRESENT = 1200
+MAX_FITZPATRICK = 6  # skin types I to VI
 
 STATUSES = tuple(Status)
+STATUS_LABELS = {
+    Status.RECOMMENDED: "Recommended",
+    Status.CONSIDER: "Consider",
+    Status.NOT_INDICATED: "Not indicated",
+    Status.CONTRAINDICATED: "Contraindicated",
+}
 
 
 _SIDE_WORDS = {
@@ -93,9 +131,32 @@ _SIDE_WORDS = {
     "midline": "{}",
     "bilateral": "{} (both sides)",
 }
-_LOCATION_WORDS = {"other": "unlisted area"}
+
+
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: "Mechanical extraction" -> "mechanical extraction"; an
+    acronym keeps its capitals ("CO2 laser")."""
+    if label[1:2].isupper() or label[1:2].isdigit():
+        return label
+    return label[:1].lower() + label[1:]
 
 
 def site_words(location: str, side: str) -> str:
     """A site in words for a sentence: "left eyelid", "nose", "cheek (both sides)"."""
-    return _SIDE_WORDS[side].format(_LOCATION_WORDS.get(location, location))
+    return _SIDE_WORDS[side].format(in_sentence(LOCATION_LABELS[location]))
+
+
+def site_title(location: str, side: str) -> str:
+    """A site in words on its own, as a heading or a label: "Left eyelid", "Cheek (both sides)"."""
+    words = site_words(location, side)
+    return words[:1].upper() + words[1:]
+
+
+def join_words(words: list[str]) -> str:
+    """Words joined for a sentence: "nose", "nose and chin", "nose, chin and ear".
+
+    The Django side uses ``django.utils.text.get_text_list``; the rules core cannot import
+    Django, so it joins here, once."""
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"
