@@ -283,7 +283,12 @@ def test_database_error_mid_save_leaves_nothing_half_saved(dermatologist, monkey
     # The site row is written first; the failure strikes at the second write.
     monkeypatch.setattr(TriedTreatment.objects, "create", fail)
     with pytest.raises(DatabaseError):
-        services.site_save(form=form, consultation=consultation, version=None)
+        services.site_save(
+            consultation=consultation,
+            version=None,
+            tried=form.tried_treatments(),
+            **form.site_fields(),
+        )
 
     assert (LesionSite.objects.count(), TriedTreatment.objects.count()) == (0, 0)
     consultation.refresh_from_db()

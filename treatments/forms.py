@@ -187,6 +187,10 @@ class LesionSiteForm(forms.ModelForm):
     def tried_fields(self):
         return [self[f"tried_{code}"] for code in TreatmentCode.values]
 
+    def site_fields(self) -> dict:
+        """The site's own fields, as cleaned: what ``services.site_save`` takes."""
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
     def tried_treatments(self) -> list[tuple[str, bool]]:
         """(treatment code, worked) for each treatment marked as tried."""
         return [

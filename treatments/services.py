@@ -19,6 +19,7 @@ from treatments import planning, reference, rules
 from treatments.models import (
     Consultation,
     LesionSite,
+    Patient,
     Plan,
     PlannedTreatment,
     Recommendation,
@@ -150,6 +151,28 @@ def _store_recommendation(consultation, facts: dict, result: rules.CaseResult, u
     )
 
 
+# --- Patients and consultations ---------------------------------------------------------------
+
+
+def patient_save(*, patient: Patient | None = None, **fields) -> Patient:
+    """Register a patient, or change ``patient``; the record validates itself (``full_clean``)."""
+    patient = patient or Patient()
+    for name, value in fields.items():
+        setattr(patient, name, value)
+    patient.full_clean()
+    patient.save()
+    return patient
+
+
+def consultation_create(*, patient: Patient, clinician, **fields) -> Consultation:
+    """Open a draft consultation (date, milia_type, recurrent, notes); validated by the record
+    (the date within the patient's life)."""
+    consultation = Consultation(patient=patient, clinician=clinician, **fields)
+    consultation.full_clean()
+    consultation.save()
+    return consultation
+
+
 # --- Charting ---------------------------------------------------------------------------------
 
 
@@ -182,24 +205,46 @@ def consultation_version_bump(*, consultation_id: int) -> None:
 
 
 @transaction.atomic
-def consultation_update(*, form, version: int | None) -> Consultation:
-    """Save the consultation's own fields from a valid ConsultationForm."""
-    _locked_draft(form.instance.pk, version)
-    consultation = form.save()
+def consultation_update(*, consultation_id: int, version: int | None, **fields) -> Consultation:
+    """Change a draft consultation's own fields (date, milia_type, recurrent, notes).
+
+    The record validates itself (``full_clean``: the date within the patient's life, the
+    choices), whoever calls; ``ValidationError`` names the field.
+    """
+    consultation = _locked_draft(consultation_id, version)
+    for name, value in fields.items():
+        setattr(consultation, name, value)
+    consultation.full_clean()
+    consultation.save(update_fields=[*fields, "updated_at"])
     _bump_version(consultation)
     return consultation
 
 
 @transaction.atomic
-def site_save(*, form, consultation: Consultation, version: int | None) -> LesionSite:
-    """Save a lesion site from a valid LesionSiteForm with its tried treatments, all or nothing."""
+def site_save(
+    *,
+    consultation: Consultation,
+    version: int | None,
+    site: LesionSite | None = None,
+    tried: list[tuple[str, bool]] = (),
+    **fields,
+) -> LesionSite:
+    """Chart a new site, or change ``site``, with what was already tried there (treatment code,
+    worked), all or nothing.
+
+    ``fields`` are the site's own: location, side, count, largest_mm, depth, months_present,
+    red_flags, active_inflammation. The record validates itself (``full_clean``: the rules'
+    limits, one site per location and side, at most ``MAX_SITES``), whoever calls.
+    """
     _locked_draft(consultation.pk, version)
-    site = form.save(commit=False)
-    site.consultation = consultation
+    site = site or LesionSite(consultation=consultation)
+    for name, value in fields.items():
+        setattr(site, name, value)
+    site.full_clean()
     site.save()
     site.tried.all().delete()
     # One save each (five at most), not bulk_create, which sends no signal: each is audited.
-    for code, worked in form.tried_treatments():
+    for code, worked in tried:
         TriedTreatment.objects.create(site=site, treatment=code, worked=worked)
     _bump_version(consultation)
     return site

@@ -155,7 +155,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 def patient_create(request: HttpRequest) -> HttpResponse:
     form = PatientForm(request.POST or None)
     if form.is_valid():
-        patient = form.save()
+        patient = services.patient_save(**form.cleaned_data)
         messages.success(request, f"{patient.full_name} was registered.")
         return redirect(patient)
     return render(request, "treatments/patient_form.html", {"form": form})
@@ -167,7 +167,7 @@ def patient_update(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     form = PatientForm(request.POST or None, instance=patient)
     if form.is_valid():
-        form.save()
+        services.patient_save(patient=patient, **form.cleaned_data)
         messages.success(request, "The patient's details were saved.")
         return redirect(patient)
     return render(request, "treatments/patient_form.html", {"form": form, "patient": patient})
@@ -206,7 +206,9 @@ def consultation_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
         initial={"date": timezone.localdate()},
     )
     if form.is_valid():
-        consultation = form.save()
+        consultation = services.consultation_create(
+            patient=patient, clinician=request.user, **form.cleaned_data
+        )
         return redirect(consultation)
     return render(request, "treatments/consultation_form.html", {"form": form, "patient": patient})
 
@@ -225,7 +227,9 @@ def consultation_update(request: HttpRequest, pk: int) -> HttpResponse:
     consultation = get_object_or_404(Consultation, pk=pk)
     form = ConsultationForm(request.POST, instance=consultation)
     if form.is_valid():
-        services.consultation_update(form=form, version=_posted_version(request))
+        services.consultation_update(
+            consultation_id=pk, version=_posted_version(request), **form.cleaned_data
+        )
         if request.htmx:
             return _chart_response(request, pk)
         return redirect(consultation)
@@ -307,7 +311,11 @@ def _site_form_response(request, form, consultation) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.site_save(
-                form=form, consultation=consultation, version=_posted_version(request)
+                consultation=consultation,
+                version=_posted_version(request),
+                site=form.instance if form.instance.pk else None,
+                tried=form.tried_treatments(),
+                **form.site_fields(),
             )
         except services.StaleConsultation as stale:
             if not request.htmx:

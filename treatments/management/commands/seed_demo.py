@@ -1,6 +1,7 @@
 """Load demo users (one per role) and a handful of demo patients. Safe to run again."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -10,8 +11,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from treatments import roles
-from treatments.models import Consultation, LesionSite, Patient, TriedTreatment
-from treatments.services import PlanChoice, consultation_sign, plan_save
+from treatments.models import Consultation, Patient
+from treatments.services import (
+    PlanChoice,
+    consultation_create,
+    consultation_sign,
+    patient_save,
+    plan_save,
+    site_save,
+)
 
 # Demo-only credentials, printed by `make run` and listed in the README. Never in production.
 DEMO_USERS = (
@@ -116,7 +124,7 @@ class Command(BaseCommand):
              sites) in DEMO_PATIENTS:  # fmt: skip
             if Patient.objects.filter(medical_record_number=mrn).exists():
                 continue
-            patient = Patient.objects.create(
+            patient = patient_save(
                 medical_record_number=mrn,
                 given_name=given,
                 family_name=family,
@@ -125,7 +133,7 @@ class Command(BaseCommand):
                 fitzpatrick=fitzpatrick,
                 **flags,
             )
-            consultation = Consultation.objects.create(
+            consultation = consultation_create(
                 patient=patient,
                 clinician=clinician,
                 date=today,
@@ -133,18 +141,16 @@ class Command(BaseCommand):
                 recurrent=recurrent,
             )
             for location, side, count, largest_mm, depth, months, tried in sites:
-                site = LesionSite.objects.create(
+                site_save(
                     consultation=consultation,
+                    version=None,
+                    tried=list(tried),
                     location=location,
                     side=side,
                     count=count,
-                    largest_mm=largest_mm,
+                    largest_mm=Decimal(largest_mm),
                     depth=depth,
                     months_present=months,
-                )
-                TriedTreatment.objects.bulk_create(
-                    TriedTreatment(site=site, treatment=code, worked=worked)
-                    for code, worked in tried
                 )
             created_count += 1
         return created_count
