@@ -14,7 +14,7 @@ from itertools import islice
 
 from django import forms
 from django.apps import apps
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F
@@ -127,8 +127,8 @@ class AuditSearchForm(AuditFilterForm):
 
 
 def audit_required(view):
-    """Login first (anonymous users go to the login page), then the permission (else 403)."""
-    return login_required(permission_required(AUDIT_PERMISSION, raise_exception=True)(view))
+    """The permission to read the trail (else 403); sign-in is LoginRequiredMiddleware's."""
+    return permission_required(AUDIT_PERMISSION, raise_exception=True)(view)
 
 
 @require_http_methods(["GET", "POST"])

@@ -3,6 +3,7 @@
 import json
 from functools import wraps
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,6 +24,7 @@ def api_login_required(view):
 
 
 @require_POST
+@login_not_required
 @api_login_required
 def recommendations(request: HttpRequest) -> JsonResponse:
     """Evaluate the case in the request body. CSRF protection stays on for browser callers."""
@@ -43,6 +45,7 @@ def recommendations(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
+@login_not_required
 @api_login_required
 def rules_reference_json(request: HttpRequest) -> JsonResponse:
     """The rules reference as JSON: every rule, its source, the thresholds in force, the changes."""

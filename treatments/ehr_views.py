@@ -6,6 +6,7 @@ cookie and authenticate with the EHR's signed JWT, so they alone are exempt from
 
 import json
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -53,12 +54,14 @@ def _body(request: HttpRequest):
         return None, _json_error(f"The body is not valid JSON: {error}.", 400)
 
 
+@login_not_required
 @require_GET
 def cds_discovery(request: HttpRequest) -> JsonResponse:
     """CDS Hooks discovery: the services, their hooks and prefetch templates (no patient data)."""
     return JsonResponse(ehr_services.cds_discovery())
 
 
+@login_not_required
 @csrf_exempt
 @require_POST
 def cds_service(request: HttpRequest, service_id: str) -> JsonResponse:
@@ -79,6 +82,7 @@ def cds_service(request: HttpRequest, service_id: str) -> JsonResponse:
     return JsonResponse(answer)
 
 
+@login_not_required
 @csrf_exempt
 @require_POST
 def cds_feedback(request: HttpRequest, service_id: str) -> HttpResponse:

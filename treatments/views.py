@@ -9,7 +9,7 @@ import time
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
@@ -47,12 +47,8 @@ SESSIONS_PER_PAGE = 50
 
 
 def role_required(permission: str):
-    """Login first (anonymous users go to the login page), then the permission (else 403)."""
-
-    def decorator(view):
-        return login_required(permission_required(permission, raise_exception=True)(view))
-
-    return decorator
+    """The permission of a role (else 403); sign-in is LoginRequiredMiddleware's."""
+    return permission_required(permission, raise_exception=True)
 
 
 def _posted_version(request) -> int:
@@ -102,7 +98,6 @@ def draft_only(view):
 
 
 @require_GET
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
     context = {}
     if request.user.has_perm("treatments.change_consultation"):
@@ -458,7 +453,6 @@ def session_done(request: HttpRequest, session_pk: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
 def session_keepalive(request: HttpRequest) -> HttpResponse:
     """The "stay logged in" button of the idle warning: counts as activity."""
     request.session["last_seen"] = int(time.time())
@@ -546,7 +540,6 @@ def _chart_response(request, pk: int) -> HttpResponse:
 
 
 @require_GET
-@login_required
 def rules_reference(request: HttpRequest) -> HttpResponse:
     """Every rule with its source, the thresholds in force and the change log (no patient data)."""
     reference = services.rules_reference()
