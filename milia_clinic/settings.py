@@ -146,6 +146,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out user before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
+    # Object permissions of treatments.permissions (django-rules): "may change this record".
+    "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"

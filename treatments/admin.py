@@ -18,6 +18,7 @@ from treatments.models import (
     Treatment,
     TriedTreatment,
 )
+from treatments.permissions import is_open_for_change
 from treatments.services import plan_forbidden
 
 
@@ -58,8 +59,10 @@ class ConsultationPartAdmin(PatientDataAdmin):
         return obj
 
     def _signed(self, obj) -> bool:
-        consultation = self.consultation_of(obj) if obj is not None else None
-        return consultation is not None and consultation.is_signed
+        if obj is None:
+            return False
+        consultation = self.consultation_of(obj)
+        return consultation is not None and not is_open_for_change(None, consultation)
 
     def has_change_permission(self, request, obj=None):
         if self._signed(obj):

@@ -10,6 +10,7 @@ from django.db.models import Prefetch
 
 from treatments import display, services
 from treatments.models import Consultation, LesionSite, Patient, Plan, PlannedTreatment, Treatment
+from treatments.permissions import can_change_consultation
 from treatments.rules import CaseResult, Finding, InvalidCase
 
 
@@ -76,5 +77,5 @@ def consultation_chart(pk: int, *, user) -> Chart:
         matrix=display.site_matrix(result, sites, names) if result else [],
         advice=result.advice if result else (),
         plan=plan,
-        can_edit=not consultation.is_signed and user.has_perm("treatments.change_consultation"),
+        can_edit=can_change_consultation.test(user, consultation),
     )

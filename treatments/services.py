@@ -28,6 +28,7 @@ from treatments.models import (
     TreatmentCode,
     TriedTreatment,
 )
+from treatments.permissions import is_open_for_change
 
 
 class ConsultationSigned(Exception):
@@ -177,8 +178,8 @@ def consultation_create(*, patient: Patient, clinician, **fields) -> Consultatio
 
 
 def ensure_draft(consultation: Consultation) -> None:
-    """Refuse any change to a signed consultation."""
-    if consultation.is_signed:
+    """Refuse any change to a signed consultation (the rule of treatments.permissions)."""
+    if not is_open_for_change(None, consultation):
         raise ConsultationSigned("This consultation is signed and can no longer be changed.")
 
 
