@@ -1022,20 +1022,45 @@ def test_rules_default_verdict_covers_every_treatment():
 
 
 @pytest.mark.parametrize(
-    "case",
+    ("case", "fired"),
     [
-        make_case(),
-        make_case(milia_type="neonatal", age_years=0, pregnant=True, fitzpatrick=6),
-        make_case(recurrent=True, breastfeeding=True, cold_intolerance=True),
+        (
+            make_case(make_site(location="eyelid", side="left")),
+            {"PEEL-FEW", "RET-PREVENT", "IATRO-MILIA", "NO-DIY", "SUN-PROTECT"},
+        ),
+        (
+            make_case(
+                make_site(location="eyelid", side="left"),
+                milia_type="neonatal",
+                age_years=0,
+                pregnant=True,
+                fitzpatrick=6,
+            ),
+            {"PEEL-PREGNANT", "RET-PREGNANT", "LASER-PREGNANT", "NEO-OBSERVE", "FITZ-PIGMENT",
+             "IATRO-MILIA", "NO-DIY"},
+        ),
+        (
+            make_case(
+                make_site(location="eyelid", side="left"),
+                recurrent=True,
+                breastfeeding=True,
+                cold_intolerance=True,
+            ),
+            {"PEEL-FEW", "RET-BREASTFEEDING", "CRYO-COLD", "IATRO-MILIA", "NO-DIY",
+             "SUN-PROTECT"},
+        ),
     ],
-)
-def test_rules_case_level_predicates_read_no_site(case):
+)  # fmt: skip
+def test_rules_case_level_predicates_read_no_site(case, fired):
     agg = rules.aggregate(case)
     case_level = [r for r in RULES if getattr(r.applies, "case_level", False)]
+    site = case.sites[0]
 
-    results = [r.applies(case.patient, None, agg, DEFAULT_THRESHOLDS) for r in case_level]
+    without_site = [r.applies(case.patient, None, agg, DEFAULT_THRESHOLDS) for r in case_level]
+    with_site = [r.applies(case.patient, site, agg, DEFAULT_THRESHOLDS) for r in case_level]
 
-    assert all(isinstance(result, bool) for result in results)
+    assert {r.id for r, applies in zip(case_level, without_site, strict=True) if applies} == fired
+    assert with_site == without_site
     assert [r.id for r in RULES if r.kind == "advice" and r not in case_level] == []
 
 
