@@ -697,8 +697,7 @@ def test_course_table_gives_sessions_and_interval(treatment, sessions, interval_
     option = case_option(evaluate(make_case()), treatment)
 
     assert (option.course.sessions, option.course.interval_weeks) == (sessions, interval_weeks)
-    assert option.course is COURSES[treatment]
-    assert option.course.note
+    assert option.course.note != ""
 
 
 def test_course_to_dict_has_sessions_interval_and_note():
