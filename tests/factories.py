@@ -102,6 +102,33 @@ def make_planned(
     return planned
 
 
+def make_course(
+    clinician,
+    *,
+    code="cryotherapy",
+    sites=(("forehead", "midline"),),
+    sessions=1,
+    interval_weeks=None,
+    starts_on=None,
+    signed=True,
+    patient=None,
+):
+    """A consultation with one planned course of ``code`` on the given (location, side) sites,
+    starting today unless told, signed unless told; the planned treatment is returned."""
+    consultation = make_consultation(patient=patient or make_patient(), clinician=clinician)
+    planned = make_planned(
+        consultation,
+        code=code,
+        sites=[make_site(consultation, location=loc, side=side) for loc, side in sites],
+        sessions=sessions,
+        interval_weeks=interval_weeks,
+        starts_on=starts_on or timezone.localdate(),
+    )
+    if signed:
+        sign(consultation)
+    return planned
+
+
 def make_recommendation(consultation, *, output=None, requested_by=None, **fields):
     defaults = {"rules_version": "2026.1", "input_facts": {}, "output": output or {}}
     return Recommendation.objects.create(

@@ -7,7 +7,8 @@ import importlib
 import pytest
 from django.apps import apps
 
-from tests.test_aftercare import PATIENT_READING_GRADE, fetched, fk_grade, make_planned
+from tests.factories import make_course
+from tests.test_aftercare import PATIENT_READING_GRADE, fetched, fk_grade
 from treatments import aftercare
 from treatments.models import Handout, Treatment
 
@@ -17,7 +18,7 @@ EYE_CALL = "Call us right away if your eye hurts or your sight changes."
 
 
 def _sheet(clinician, code, sites):
-    return aftercare.sheet_for(fetched(make_planned(clinician, code=code, sites=sites)))
+    return aftercare.sheet_for(fetched(make_course(clinician, code=code, sites=sites)))
 
 
 def _all_lines(sheet):
