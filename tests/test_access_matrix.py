@@ -9,11 +9,16 @@ import json
 import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 
-from tests.factories import make_consultation, make_patient, make_site, make_user, sign
+from tests.factories import (
+    make_consultation,
+    make_patient,
+    make_planned,
+    make_site,
+    make_user,
+    sign,
+)
 from treatments import roles
-from treatments.models import Plan, PlannedTreatment, Session, Treatment
 
 ROLES = ("anonymous", "staff", "dermatologist", "admin")
 
@@ -96,21 +101,14 @@ def records(db):
     site = make_site(draft, location="cheek", side="left")
     signed = make_consultation(patient=patient, clinician=dermatologist)
     signed_site = make_site(signed, location="chin", side="midline")
-    plan = Plan.objects.create(consultation=signed, created_by=dermatologist)
-    planned = PlannedTreatment.objects.create(
-        plan=plan, treatment=Treatment.objects.get(code="extraction"), sessions=1
-    )
-    planned.sites.set([signed_site])
-    session = Session.objects.create(
-        planned_treatment=planned, number=1, scheduled_for=timezone.localdate()
-    )
+    planned = make_planned(signed, sites=[signed_site])
     sign(signed)
     return {
         "patient": patient,
         "draft": draft,
         "site": site,
         "planned": planned,
-        "session": session,
+        "session": planned.treatment_sessions.get(),
     }
 
 

@@ -21,14 +21,17 @@ from django.utils import timezone
 from audit.chain import audit_record, audit_verify, event_hash
 from audit.context import client_address
 from audit.models import AuditEvent, AuditTrailIsAppendOnly
-from tests.factories import make_consultation, make_patient, make_site, make_user, sign
+from tests.factories import (
+    make_consultation,
+    make_patient,
+    make_planned,
+    make_site,
+    make_user,
+    sign,
+)
 from treatments import roles
 from treatments.models import (
     Patient,
-    Plan,
-    PlannedTreatment,
-    Session,
-    Treatment,
 )
 
 PASSWORD = "a-long-test-password"
@@ -415,13 +418,8 @@ def test_refused_or_missing_pages_record_no_access(staff_client):
 def _planned(dermatologist):
     patient = make_patient()
     consultation = make_consultation(patient=patient, clinician=dermatologist)
-    site = make_site(consultation)
-    plan = Plan.objects.create(consultation=consultation, created_by=dermatologist)
-    planned = PlannedTreatment.objects.create(
-        plan=plan, treatment=Treatment.objects.get(code="extraction"), sessions=1
-    )
-    planned.sites.set([site])
-    Session.objects.create(planned_treatment=planned, number=1, scheduled_for=timezone.localdate())
+    make_site(consultation)
+    planned = make_planned(consultation)
     sign(consultation)
     return planned
 
