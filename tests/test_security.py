@@ -378,10 +378,10 @@ def test_patient_data_never_travels_in_urls(dermatologist_client):
 def test_a_hostile_patient_name_shows_escaped_on_every_page(dermatologist, dermatologist_client):
     from django.urls import reverse
 
-    from tests.test_aftercare import make_planned
+    from tests.factories import make_course
 
     hostile = make_patient(given_name="<script>alert(1)</script>", family_name="<b>Bold</b>")
-    planned = make_planned(dermatologist, patient=hostile)
+    planned = make_course(dermatologist, patient=hostile)
     consultation = planned.plan.consultation
     admin_client = Client()
     admin_client.force_login(make_user("auditor", roles.CLINIC_ADMIN, is_staff=True))
