@@ -1,4 +1,7 @@
-"""Plain `make_*` builders for tests: explicit defaults, override what the test is about."""
+"""Plain `make_*` builders for tests: explicit defaults, override what the test is about.
+
+Database rows (`make_patient`, `make_site`, `make_planned`, ...) and the rules' plain facts
+(`make_site_facts`, `make_case_facts`), which need no database."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -8,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from tests.ehr import ISSUER, public_jwks
+from treatments import rules
 from treatments.models import (
     Consultation,
     EhrClient,
@@ -153,3 +157,19 @@ def sign(consultation):
     )
     consultation.refresh_from_db()
     return consultation
+
+
+def make_site_facts(location="other", **facts):
+    """One site as the rules see it; ``tried`` as (treatment, worked) pairs."""
+    tried = tuple(rules.TriedTreatment(t, w) for t, w in facts.pop("tried", ()))
+    return rules.SiteFacts(location=location, tried=tried, **facts)
+
+
+def make_case_facts(*sites, milia_type="primary", recurrent=False, age_years=34, **patient):
+    """A case as the rules see it: an adult with primary milia at one unnamed site by default."""
+    return rules.CaseFacts(
+        patient=rules.PatientFacts(age_years=age_years, **patient),
+        sites=tuple(sites) or (make_site_facts(),),
+        milia_type=milia_type,
+        recurrent=recurrent,
+    )
