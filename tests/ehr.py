@@ -1,4 +1,5 @@
-"""Builders for the EHR integration's tests: keys, tokens, CDS Hooks requests, FHIR validation."""
+"""Helpers for the EHR integration's tests: keys, tokens, CDS Hooks requests, FHIR validation
+(the EHR client row itself is built by `tests.factories.make_ehr_client`)."""
 
 import time
 import uuid
@@ -9,7 +10,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fhir.resources.R4B import get_fhir_model_class
 
 from tests import cds_hooks_schema
-from treatments.models import EhrClient
 
 ISSUER = "https://ehr.example.org"
 KID = "ehr-key-1"
@@ -25,11 +25,6 @@ OBSERVATIONS = "https://milia-clinic.example.org/fhir/CodeSystem/milia-observati
 def public_jwks(private_key=EHR_KEY, kid=KID) -> dict:
     jwk = jwt.algorithms.ECAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
     return {"keys": [jwk | {"kid": kid, "use": "sig", "alg": "ES384"}]}
-
-
-def make_ehr_client(**fields) -> EhrClient:
-    defaults = {"name": "Test EHR", "issuer": ISSUER, "jwks": public_jwks()}
-    return EhrClient.objects.create(**(defaults | fields))
 
 
 def mint_token(audience: str, *, key=EHR_KEY, kid=KID, **claims) -> str:

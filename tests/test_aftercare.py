@@ -5,54 +5,20 @@ from datetime import timedelta
 
 import pytest
 import textstat
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.factories import make_consultation, make_patient, make_site, sign
+from tests.factories import make_course, make_patient, sign
 from treatments import aftercare, services
 from treatments.aftercare import AftercareSheet, HandoutSheet
-from treatments.catalogue import LANGUAGE_TARGET_GRADE
-from treatments.models import Handout, LesionSite, Plan, PlannedTreatment, Session, Treatment
+from treatments.models import Handout, LesionSite, Session, Treatment
 
 pytestmark = pytest.mark.django_db
 
 FOREHEAD = (("forehead", "midline"),)
 PATIENT_TEXT_FIELDS = ("patient_what_was_done", "patient_what_to_expect")
 PATIENT_LIST_FIELDS = ("patient_do", "patient_dont", "patient_call_us")
-
-
-def make_planned(
-    clinician,
-    *,
-    code="cryotherapy",
-    sites=FOREHEAD,
-    sessions=1,
-    interval_weeks=None,
-    starts_on=None,
-    signed=True,
-    patient=None,
-):
-    """A planned treatment with its sites and its sessions dated as signing would date them."""
-    consultation = make_consultation(patient=patient or make_patient(), clinician=clinician)
-    plan = Plan.objects.create(consultation=consultation, created_by=clinician)
-    planned = PlannedTreatment.objects.create(
-        plan=plan,
-        treatment=Treatment.objects.get(code=code),
-        sessions=sessions,
-        interval_weeks=interval_weeks,
-        starts_on=starts_on if starts_on is not None else timezone.localdate(),
-    )
-    planned.sites.set(make_site(consultation, location=loc, side=side) for loc, side in sites)
-    Session.objects.bulk_create(
-        Session(planned_treatment=planned, number=number, scheduled_for=day)
-        for number, day in enumerate(
-            services.session_dates(planned.starts_on, sessions, interval_weeks), start=1
-        )
-    )
-    if signed:
-        sign(consultation)
-    return planned
+# Patients read what we give them at a US school grade of 8 or lower (Flesch-Kincaid).
+PATIENT_READING_GRADE = 8
 
 
 def fetched(planned):
@@ -114,7 +80,7 @@ def test_paragraphs_split_on_blank_lines_and_join_wrapped_lines():
 def test_sheet_for_resolves_every_text_from_the_record_and_the_catalogue(dermatologist, settings):
     settings.CLINIC_NAME, settings.CLINIC_PHONE = "Skin Clinic", "020 7946 0000"
     patient = make_patient(given_name="Iris", family_name="Walker", medical_record_number="R-1")
-    planned = make_planned(
+    planned = make_course(
         dermatologist, patient=patient, sites=(("eyelid", "left"), ("forehead", "midline"))
     )
     treatment = planned.treatment
@@ -145,7 +111,7 @@ def test_sheet_for_shows_the_clinics_edit_of_a_catalogue_text(dermatologist):
     Treatment.objects.filter(code="cryotherapy").update(
         patient_do="Keep the spot clean.\nUse sunscreen on it every day."
     )
-    planned = fetched(make_planned(dermatologist))
+    planned = fetched(make_course(dermatologist))
 
     sheet = aftercare.sheet_for(planned, aftercare.session_of(planned, None))
 
@@ -154,7 +120,7 @@ def test_sheet_for_shows_the_clinics_edit_of_a_catalogue_text(dermatologist):
 
 def test_sheet_for_session_two_of_five_gives_the_date_of_session_three(dermatologist):
     started = timezone.localdate() - timedelta(weeks=3)
-    planned = make_planned(
+    planned = make_course(
         dermatologist, code="chemical_peel", sessions=5, interval_weeks=3, starts_on=started
     )
     second = planned.treatment_sessions.get(number=2)
@@ -170,7 +136,7 @@ def test_sheet_for_session_two_of_five_gives_the_date_of_session_three(dermatolo
 
 
 def test_sheet_for_the_last_session_says_no_further_session_is_planned(dermatologist):
-    planned = make_planned(dermatologist, code="chemical_peel", sessions=2, interval_weeks=3)
+    planned = make_course(dermatologist, code="chemical_peel", sessions=2, interval_weeks=3)
     last = planned.treatment_sessions.get(number=2)
 
     sheet = aftercare.sheet_for(fetched(planned), last)
@@ -183,7 +149,7 @@ def test_sheet_for_the_last_session_says_no_further_session_is_planned(dermatolo
 
 def test_sheet_for_a_next_session_without_a_date_asks_to_book_it(dermatologist):
     # Without an interval only the first session is dated when the plan is signed.
-    planned = make_planned(dermatologist, code="extraction", sessions=2, interval_weeks=None)
+    planned = make_course(dermatologist, code="extraction", sessions=2, interval_weeks=None)
 
     sheet = aftercare.sheet_for(fetched(planned), planned.treatment_sessions.get(number=1))
 
@@ -191,7 +157,7 @@ def test_sheet_for_a_next_session_without_a_date_asks_to_book_it(dermatologist):
 
 
 def test_sheet_for_skips_a_later_session_already_done(dermatologist, staff):
-    planned = make_planned(dermatologist, code="chemical_peel", sessions=3, interval_weeks=2)
+    planned = make_course(dermatologist, code="chemical_peel", sessions=3, interval_weeks=2)
     services.session_mark_done(session=planned.treatment_sessions.get(number=2), user=staff)
 
     sheet = aftercare.sheet_for(fetched(planned), planned.treatment_sessions.get(number=1))
@@ -200,7 +166,7 @@ def test_sheet_for_skips_a_later_session_already_done(dermatologist, staff):
 
 
 def test_sheet_for_no_session_prints_the_plan_without_a_series(dermatologist):
-    planned = make_planned(dermatologist, sessions=1, signed=False)
+    planned = make_course(dermatologist, sessions=1, signed=False)
     Session.objects.filter(planned_treatment=planned).delete()
     sign(planned.plan.consultation)
 
@@ -213,7 +179,7 @@ def test_sheet_for_no_session_prints_the_plan_without_a_series(dermatologist):
 
 
 def test_session_of_defaults_to_the_first_session_not_done(dermatologist, staff):
-    planned = make_planned(dermatologist, code="chemical_peel", sessions=3, interval_weeks=2)
+    planned = make_course(dermatologist, code="chemical_peel", sessions=3, interval_weeks=2)
     services.session_mark_done(session=planned.treatment_sessions.get(number=1), user=staff)
 
     session = aftercare.session_of(fetched(planned), None)
@@ -222,7 +188,7 @@ def test_session_of_defaults_to_the_first_session_not_done(dermatologist, staff)
 
 
 def test_session_of_defaults_to_the_last_session_when_all_are_done(dermatologist, staff):
-    planned = make_planned(dermatologist, code="chemical_peel", sessions=2, interval_weeks=2)
+    planned = make_course(dermatologist, code="chemical_peel", sessions=2, interval_weeks=2)
     for session in planned.treatment_sessions.all():
         services.session_mark_done(session=session, user=staff)
 
@@ -232,22 +198,22 @@ def test_session_of_defaults_to_the_last_session_when_all_are_done(dermatologist
 
 
 def test_session_of_gives_the_session_asked_for(dermatologist):
-    planned = make_planned(dermatologist, code="chemical_peel", sessions=3, interval_weeks=2)
+    planned = make_course(dermatologist, code="chemical_peel", sessions=3, interval_weeks=2)
     third = planned.treatment_sessions.get(number=3)
 
     assert aftercare.session_of(fetched(planned), third.pk) == third
 
 
 def test_session_of_refuses_a_session_of_another_treatment(dermatologist):
-    planned = make_planned(dermatologist)
-    other = make_planned(dermatologist).treatment_sessions.get()
+    planned = make_course(dermatologist)
+    other = make_course(dermatologist).treatment_sessions.get()
 
     with pytest.raises(Session.DoesNotExist):
         aftercare.session_of(fetched(planned), other.pk)
 
 
 def test_sheet_queryset_leaves_out_plans_not_signed(dermatologist):
-    draft = make_planned(dermatologist, signed=False)
+    draft = make_course(dermatologist, signed=False)
 
     assert aftercare.sheet_queryset().filter(pk=draft.pk).exists() is False
 
@@ -259,10 +225,10 @@ def test_sessions_scheduled_on_lists_the_days_signed_sessions_done_or_not_by_pat
     dermatologist, staff
 ):
     today = timezone.localdate()
-    zoe = make_planned(dermatologist, patient=make_patient(given_name="Zoë", family_name="Young"))
-    abe = make_planned(dermatologist, patient=make_patient(given_name="Abe", family_name="Adams"))
-    make_planned(dermatologist, signed=False)  # a draft: not scheduled yet
-    make_planned(dermatologist, starts_on=today + timedelta(days=1))  # tomorrow
+    zoe = make_course(dermatologist, patient=make_patient(given_name="Zoë", family_name="Young"))
+    abe = make_course(dermatologist, patient=make_patient(given_name="Abe", family_name="Adams"))
+    make_course(dermatologist, signed=False)  # a draft: not scheduled yet
+    make_course(dermatologist, starts_on=today + timedelta(days=1))  # tomorrow
     services.session_mark_done(session=zoe.treatment_sessions.get(), user=staff)
 
     sessions = Session.objects.scheduled_on(today)
@@ -275,7 +241,7 @@ def test_sessions_scheduled_on_lists_the_days_signed_sessions_done_or_not_by_pat
 
 def test_sheets_for_sessions_gives_one_sheet_per_session_in_order(dermatologist):
     for family in ("Brown", "Adams", "Clark"):
-        make_planned(dermatologist, patient=make_patient(family_name=family))
+        make_course(dermatologist, patient=make_patient(family_name=family))
 
     sheets = aftercare.sheets_for_sessions(Session.objects.scheduled_on())
 
@@ -283,8 +249,8 @@ def test_sheets_for_sessions_gives_one_sheet_per_session_in_order(dermatologist)
 
 
 def test_with_handout_puts_the_handout_after_each_sheet(dermatologist):
-    make_planned(dermatologist)
-    make_planned(dermatologist)
+    make_course(dermatologist)
+    make_course(dermatologist)
     sheets = aftercare.sheets_for_sessions(Session.objects.scheduled_on())
     handout = aftercare.handout_sheet(Handout.objects.get(slug=aftercare.WHY_NOT_AT_HOME))
 
@@ -326,7 +292,7 @@ def _patient_texts():
 def test_every_patient_text_in_the_database_reads_at_grade_8_or_lower():
     grades = {name: fk_grade(text) for name, text in _patient_texts()}
 
-    too_hard = {name: grade for name, grade in grades.items() if grade > LANGUAGE_TARGET_GRADE}
+    too_hard = {name: grade for name, grade in grades.items() if grade > PATIENT_READING_GRADE}
     assert (len(grades), too_hard) == (26, {})
 
 
@@ -334,25 +300,25 @@ def test_every_patient_text_in_the_database_reads_at_grade_8_or_lower():
     "code", ["extraction", "chemical_peel", "topical_retinoid", "cryotherapy", "co2_laser"]
 )
 def test_a_whole_sheet_reads_at_grade_8_or_lower(dermatologist, code):
-    planned = fetched(make_planned(dermatologist, code=code))
+    planned = fetched(make_course(dermatologist, code=code))
     sheet = aftercare.sheet_for(planned, aftercare.session_of(planned, None))
 
-    assert fk_grade(sheet.patient_text) <= LANGUAGE_TARGET_GRADE
+    assert fk_grade(sheet.patient_text) <= PATIENT_READING_GRADE
 
 
 # --- Queries ----------------------------------------------------------------------------------
 
 
-def _sheet_queries(planned_pk) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        planned = aftercare.sheet_queryset().get(pk=planned_pk)
-        aftercare.sheet_for(planned, aftercare.session_of(planned, None))
-    return len(captured)
+def _sheet(planned_pk):
+    planned = aftercare.sheet_queryset().get(pk=planned_pk)
+    return aftercare.sheet_for(planned, aftercare.session_of(planned, None))
 
 
-def test_one_sheet_costs_three_queries_whatever_the_sites_and_sessions(dermatologist):
-    small = make_planned(dermatologist)
-    large = make_planned(
+def test_one_sheet_costs_three_queries_whatever_the_sites_and_sessions(
+    dermatologist, django_assert_num_queries
+):
+    small = make_course(dermatologist)
+    large = make_course(
         dermatologist,
         code="chemical_peel",
         sessions=5,
@@ -360,20 +326,24 @@ def test_one_sheet_costs_three_queries_whatever_the_sites_and_sessions(dermatolo
         sites=(("cheek", "left"), ("cheek", "right"), ("nose", "midline"), ("chin", "midline")),
     )
 
-    assert [_sheet_queries(small.pk), _sheet_queries(large.pk)] == [3, 3]
+    for planned in (small, large):
+        with django_assert_num_queries(3):
+            _sheet(planned.pk)
 
 
-def _day_queries() -> int:
-    with CaptureQueriesContext(connection) as captured:
-        aftercare.sheets_for_sessions(Session.objects.scheduled_on())
-    return len(captured)
+def _todays_sheets():
+    return aftercare.sheets_for_sessions(Session.objects.scheduled_on())
 
 
-def test_a_days_sheets_cost_three_queries_whatever_the_number_of_sessions(dermatologist):
-    make_planned(dermatologist)
-    one = _day_queries()
+def test_a_days_sheets_cost_three_queries_whatever_the_number_of_sessions(
+    dermatologist, django_assert_num_queries
+):
+    make_course(dermatologist)
+    with django_assert_num_queries(3):
+        one = _todays_sheets()
     for code in ("extraction", "chemical_peel", "topical_retinoid", "co2_laser"):
-        make_planned(dermatologist, code=code, sites=(("cheek", "left"), ("nose", "midline")))
-    five = _day_queries()
+        make_course(dermatologist, code=code, sites=(("cheek", "left"), ("nose", "midline")))
+    with django_assert_num_queries(3):
+        five = _todays_sheets()
 
-    assert [one, five] == [3, 3]
+    assert [len(one), len(five)] == [1, 5]

@@ -7,9 +7,9 @@ import importlib
 import pytest
 from django.apps import apps
 
-from tests.test_aftercare import fetched, fk_grade, make_planned
+from tests.factories import make_course
+from tests.test_aftercare import PATIENT_READING_GRADE, fetched, fk_grade
 from treatments import aftercare
-from treatments.catalogue import LANGUAGE_TARGET_GRADE
 from treatments.models import Handout, Treatment
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ EYE_CALL = "Call us right away if your eye hurts or your sight changes."
 
 
 def _sheet(clinician, code, sites):
-    return aftercare.sheet_for(fetched(make_planned(clinician, code=code, sites=sites)))
+    return aftercare.sheet_for(fetched(make_course(clinician, code=code, sites=sites)))
 
 
 def _all_lines(sheet):
@@ -86,7 +86,7 @@ def test_handout_does_not_say_creams_do_not_work(dermatologist):
 def test_every_site_variant_of_a_sheet_reads_at_grade_8_or_lower(dermatologist, code, sites):
     sheet = _sheet(dermatologist, code, sites)
 
-    assert fk_grade(sheet.patient_text) <= LANGUAGE_TARGET_GRADE
+    assert fk_grade(sheet.patient_text) <= PATIENT_READING_GRADE
 
 
 def test_lines_for_sites_keeps_untagged_lines_and_unknown_brackets():

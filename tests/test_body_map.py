@@ -29,21 +29,34 @@ def by_key(regions):
     return {(r["location"], r["side"]): r for r in regions}
 
 
-def x_extent(region):
-    """The smallest and largest x of a region's geometry, whatever its shape."""
+def extent(region):
+    """The smallest and largest x and y of a region's geometry, whatever its shape."""
     attrs = dict(region.attrs)
     if region.shape == "ellipse":
         cx, rx = float(attrs["cx"]), float(attrs["rx"])
-        return cx - rx, cx + rx
+        cy, ry = float(attrs["cy"]), float(attrs["ry"])
+        return cx - rx, cx + rx, cy - ry, cy + ry
     if region.shape == "rect":
-        x = float(attrs["x"])
-        return x, x + float(attrs["width"])
+        x, y = float(attrs["x"]), float(attrs["y"])
+        return x, x + float(attrs["width"]), y, y + float(attrs["height"])
     if region.shape == "polygon":
-        xs = [float(point.split(",")[0]) for point in attrs["points"].split()]
-        return min(xs), max(xs)
+        points = [point.split(",") for point in attrs["points"].split()]
+        xs, ys = [float(x) for x, _ in points], [float(y) for _, y in points]
+        return min(xs), max(xs), min(ys), max(ys)
     numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", attrs["d"])]
-    xs = numbers[0::2]
-    return min(xs), max(xs)
+    xs, ys = numbers[0::2], numbers[1::2]
+    return min(xs), max(xs), min(ys), max(ys)
+
+
+def x_extent(region):
+    return extent(region)[:2]
+
+
+def view_size(viewbox):
+    """The width and height of a ``viewBox="0 0 w h"``."""
+    min_x, min_y, width, height = (float(n) for n in viewbox.split())
+    assert (min_x, min_y) == (0, 0)
+    return width, height
 
 
 class Anchors(HTMLParser):
@@ -128,15 +141,47 @@ def test_regions_patients_left_is_drawn_on_the_viewers_right():
 def test_regions_left_is_the_mirror_image_of_right():
     regions = {(r.location, r.side): r for r in REGIONS}
 
-    left, right = regions["periorbital", "left"], regions["periorbital", "right"]
-    assert dict(left.attrs) == {"cx": "250", "cy": "250", "rx": "42", "ry": "32"}
-    assert dict(right.attrs) == {"cx": "150", "cy": "250", "rx": "42", "ry": "32"}
-    assert regions["eyelid", "left"].attrs == (
-        ("d", "M284,248 C269,226 231,226 216,248 C231,268 269,268 284,248 Z"),
-    )
-    assert regions["eyelid", "right"].attrs == (
-        ("d", "M116,248 C131,226 169,226 184,248 C169,268 131,268 116,248 Z"),
-    )
+    for location in PAIRED:
+        left, right = regions[location, "left"], regions[location, "right"]
+        width = VIEW_WIDTH[left.view]
+        left_x0, left_x1, left_y0, left_y1 = extent(left)
+        right_x0, right_x1, right_y0, right_y1 = extent(right)
+        assert (left.view, left.shape) == (right.view, right.shape), location
+        assert (left_x0, left_x1) == pytest.approx((width - right_x1, width - right_x0)), location
+        assert (left_y0, left_y1) == (right_y0, right_y1), location
+        assert left.label_point == pytest.approx(
+            (width - right.label_point[0], right.label_point[1])
+        ), location
+
+
+def test_regions_paired_sides_do_not_overlap():
+    regions = {(r.location, r.side): r for r in REGIONS}
+
+    overlapping = [
+        location
+        for location in PAIRED
+        if x_extent(regions[location, "right"])[1] > x_extent(regions[location, "left"])[0]
+    ]
+
+    assert overlapping == []
+
+
+def test_regions_every_region_has_a_drawable_shape():
+    required = {
+        "path": {"d"},
+        "ellipse": {"cx", "cy", "rx", "ry"},
+        "rect": {"x", "y", "width", "height"},
+        "polygon": {"points"},
+    }
+
+    missing = [
+        (r.location, r.side)
+        for r in REGIONS
+        if not required[r.shape] <= {name for name, value in r.attrs if value.strip()}
+    ]
+    empty = [(r.location, r.side) for r in REGIONS if extent(r)[0] >= extent(r)[1]]
+
+    assert (missing, empty) == ([], [])
 
 
 def test_regions_periorbital_is_drawn_behind_its_eyelid():
@@ -161,9 +206,17 @@ def test_regions_marker_points_lie_within_their_region():
     assert outside == []
 
 
-def test_viewboxes():
-    assert FACE_VIEWBOX == "0 0 400 500"
-    assert BODY_VIEWBOX == "0 0 240 500"
+def test_regions_lie_inside_the_viewbox_their_view_is_drawn_in():
+    sizes = {"face": view_size(FACE_VIEWBOX), "body": view_size(BODY_VIEWBOX)}
+
+    outside = []
+    for region in REGIONS:
+        width, height = sizes[region.view]
+        x0, x1, y0, y1 = extent(region)
+        if not (0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height):
+            outside.append((region.location, region.side))
+
+    assert outside == []
 
 
 def test_mirror_path_refuses_relative_commands():
@@ -195,6 +248,8 @@ def test_map_regions_one_dict_per_region_with_every_key():
 
 
 def test_map_regions_right_eyelid_in_full():
+    source = {(r.location, r.side): r for r in REGIONS}["eyelid", "right"]
+
     region = by_key(make_regions())["eyelid", "right"]
 
     assert region == {
@@ -203,13 +258,13 @@ def test_map_regions_right_eyelid_in_full():
         "label": "Right eyelid",
         "view": "face",
         "shape": "path",
-        "attrs": [("d", "M116,248 C131,226 169,226 184,248 C169,268 131,268 116,248 Z")],
+        "attrs": list(source.attrs),
         "url": "/consultations/7/sites/new/?location=eyelid&side=right",
         "charted": False,
         "site_number": None,
         "eye_area": True,
         "css_class": "map-region map-region--face map-region--eye",
-        "label_point": (150, 248),
+        "label_point": source.label_point,
     }
 
 
@@ -317,6 +372,17 @@ def test_partial_one_link_per_region_with_its_url():
     assert {a["hx-target"] for a in region_links} == {"#site-form"}
     assert {a["hx-swap"] for a in region_links} == {"innerHTML"}
     assert [a["class"] for a in region_links] == [r["css_class"] for r in regions]
+
+
+def test_partial_every_region_is_reachable_by_keyboard():
+    parser = Anchors()
+
+    parser.feed(render(make_regions()))
+
+    region_links = [a for a in parser.anchors if "map-region" in a.get("class", "")]
+    assert len(region_links) == len(REGIONS)
+    assert [a for a in region_links if not a.get("href") or "tabindex" in a] == []
+    assert [a["href"] for a in region_links if not a.get("aria-label")] == []
 
 
 def test_partial_accessible_names():

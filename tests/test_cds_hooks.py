@@ -15,7 +15,7 @@ from django.test import Client
 from audit.models import AuditEvent
 from tests import cds_hooks_schema as schema
 from tests import ehr
-from tests.factories import make_user
+from tests.factories import make_ehr_client, make_user
 from treatments import cds_hooks, roles
 from treatments.admin import EhrClientForm
 from treatments.models import CdsCard, CdsFeedback, TreatmentCode, UsedToken
@@ -53,7 +53,7 @@ def cards_of(response) -> list[dict]:
 
 @pytest.fixture
 def ehr_client(db):
-    return ehr.make_ehr_client()
+    return make_ehr_client()
 
 
 # --- Discovery -----------------------------------------------------------------------------

@@ -25,9 +25,9 @@ HOSTILE_NEXT = [
 
 @pytest.mark.parametrize("hostile", HOSTILE_NEXT)
 def test_session_done_never_redirects_to_another_site(staff_client, dermatologist, hostile):
-    from tests.test_aftercare import make_planned
+    from tests.factories import make_course
 
-    session = make_planned(dermatologist).treatment_sessions.get()
+    session = make_course(dermatologist).treatment_sessions.get()
 
     response = staff_client.post(f"/sessions/{session.pk}/done/", {"next": hostile})
 
@@ -35,9 +35,9 @@ def test_session_done_never_redirects_to_another_site(staff_client, dermatologis
 
 
 def test_session_done_returns_to_the_page_it_came_from(staff_client, dermatologist):
-    from tests.test_aftercare import make_planned
+    from tests.factories import make_course
 
-    session = make_planned(dermatologist).treatment_sessions.get()
+    session = make_course(dermatologist).treatment_sessions.get()
 
     response = staff_client.post(f"/sessions/{session.pk}/done/", {"next": "/today/"})
 
@@ -473,9 +473,9 @@ def test_a_chart_the_rules_refuse_still_shows_with_the_problem_named(
 @pytest.fixture
 def signed_plan(dermatologist):
     """A signed consultation with a site, a plan, a planned treatment and one session."""
-    from tests.test_aftercare import make_planned
+    from tests.factories import make_course
 
-    return make_planned(dermatologist)
+    return make_course(dermatologist)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import CheckConstraint, UniqueConstraint
 
-from tests.factories import make_consultation, make_patient, make_site
+from tests.factories import make_consultation, make_patient, make_planned, make_site
 from treatments import rules
 from treatments.models import (
     EYE_AREA_LOCATIONS,
@@ -85,13 +85,7 @@ def test_consultation_signed_without_time_is_refused_by_database(dermatologist):
 def test_session_done_without_who_is_refused_by_database(dermatologist):
     from django.utils import timezone
 
-    from treatments.models import Plan, PlannedTreatment, Treatment
-
-    consultation = make_consultation(clinician=dermatologist)
-    plan = Plan.objects.create(consultation=consultation, created_by=dermatologist)
-    planned = PlannedTreatment.objects.create(
-        plan=plan, treatment=Treatment.objects.get(code="extraction"), sessions=1
-    )
+    planned = make_planned(make_consultation(clinician=dermatologist), scheduled=0)
     assert_refused_by_database(
         lambda: Session.objects.create(
             planned_treatment=planned, number=1, done_at=timezone.now(), done_by=None

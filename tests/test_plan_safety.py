@@ -8,7 +8,7 @@ and is then flagged wherever the plan shows: the plan, the signed record, Today 
 import pytest
 from django.utils import timezone
 
-from tests.factories import make_consultation, make_patient, make_site, make_user
+from tests.factories import make_consultation, make_patient, make_plan, make_site, make_user
 from tests.test_views import plan_post
 from treatments import services
 from treatments.models import Consultation, LesionSite, Plan, PlannedTreatment, Session, Treatment
@@ -206,7 +206,7 @@ def test_sign_refuses_when_a_site_became_eye_area_under_planned_cryotherapy(derm
 def test_admin_refuses_cryotherapy_at_an_eyelid(client, dermatologist):
     superuser = make_user("root", is_staff=True, is_superuser=True)
     consultation, eyelid = _eyelid_case(dermatologist)
-    plan = Plan.objects.create(consultation=consultation, created_by=dermatologist)
+    plan = make_plan(consultation)
     client.force_login(superuser)
     cryotherapy = Treatment.objects.get(code="cryotherapy")
     response = client.post(
@@ -229,7 +229,7 @@ def test_admin_allows_cryotherapy_at_a_forehead(client, dermatologist):
     superuser = make_user("root", is_staff=True, is_superuser=True)
     consultation = make_consultation(clinician=dermatologist, patient=make_patient())
     forehead = make_site(consultation, location="forehead", side="midline")
-    plan = Plan.objects.create(consultation=consultation, created_by=dermatologist)
+    plan = make_plan(consultation)
     client.force_login(superuser)
     response = client.post(
         "/admin/treatments/plannedtreatment/add/",

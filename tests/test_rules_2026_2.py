@@ -6,15 +6,12 @@ by the code under test. Each row's status and rule ids are compared whole (``==`
 
 import pytest
 
+from tests.factories import make_case_facts, make_site_facts
 from treatments import rules
 from treatments.rules import (
     RULES,
     TREATMENTS,
-    CaseFacts,
-    PatientFacts,
-    SiteFacts,
     Thresholds,
-    TriedTreatment,
     aggregate,
     evaluate,
 )
@@ -26,17 +23,12 @@ NI = "not_indicated"
 
 
 def make_site(location="cheek", **facts):
-    tried = tuple(TriedTreatment(t, w) for t, w in facts.pop("tried", ()))
-    return SiteFacts(location=location, tried=tried, **facts)
+    """This module's sites are on a cheek unless told: a plain site where every treatment fits."""
+    return make_site_facts(location=location, **facts)
 
 
-def make_case(*sites, milia_type="primary", recurrent=False, age_years=34, **patient):
-    return CaseFacts(
-        patient=PatientFacts(age_years=age_years, **patient),
-        sites=tuple(sites) or (make_site(),),
-        milia_type=milia_type,
-        recurrent=recurrent,
-    )
+def make_case(*sites, **fields):
+    return make_case_facts(*(sites or (make_site(),)), **fields)
 
 
 def ids(findings):

@@ -5,10 +5,10 @@ import re
 
 import pytest
 
-from tests.factories import make_consultation, make_patient, make_site, sign
+from tests.factories import make_consultation, make_patient, make_recommendation, make_site, sign
 from tests.test_views import HTMX, site_post
 from treatments import reference, rules
-from treatments.models import Patient, Recommendation
+from treatments.models import Patient
 
 pytestmark = pytest.mark.django_db
 
@@ -125,13 +125,7 @@ def test_signed_consultation_still_shows_its_stored_2026_1_advice(client, dermat
         {"index": 0, "location": "cheek", "side": "left", "eye_area": False,
          "options": old["options"]}
     ]  # fmt: skip
-    Recommendation.objects.create(
-        consultation=consultation,
-        rules_version="2026.1",
-        input_facts={},
-        output=old,
-        requested_by=dermatologist,
-    )
+    make_recommendation(consultation, output=old)
     sign(consultation)
     client.force_login(dermatologist)
 

@@ -465,9 +465,10 @@ def test_recommend_raises_invalid_case_on_bad_input():
     assert raised.value.errors == {"sites[1].side": [SIDES]}
 
 
-def test_invalid_case_is_an_exception():
-    assert issubclass(InvalidCase, Exception)
-    assert str(InvalidCase({"": [OBJECT]})) == "invalid case: must be an object"
+def test_invalid_case_without_a_path_says_only_the_problem():
+    refused = InvalidCase({"": [OBJECT]})
+
+    assert (refused.errors, str(refused)) == ({"": [OBJECT]}, "invalid case: must be an object")
 
 
 def test_validate_case_does_not_change_its_input():

@@ -2,8 +2,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from tests.factories import make_consultation, make_patient, make_site
 from treatments import rules
@@ -106,7 +104,9 @@ def test_consultation_sign_without_sites_stores_nothing(dermatologist):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("site_count", [1, 20])
-def test_consultation_with_chart_costs_three_queries_whatever_the_sites(dermatologist, site_count):
+def test_consultation_with_chart_costs_three_queries_whatever_the_sites(
+    dermatologist, site_count, django_assert_num_queries
+):
     consultation = make_consultation(clinician=dermatologist)
     locations = ["eyelid", "periorbital", "forehead", "temple", "cheek", "nose", "perioral",
                  "chin", "jawline", "ear"]  # fmt: skip
@@ -117,6 +117,6 @@ def test_consultation_with_chart_costs_three_queries_whatever_the_sites(dermatol
             side=["left", "right"][index // 10],
             tried=[("extraction", False)],
         )
-    with CaptureQueriesContext(connection) as queries:
-        consultation_facts(consultation_with_chart(consultation.pk))
-    assert len(queries) == 3
+    with django_assert_num_queries(3):
+        facts = consultation_facts(consultation_with_chart(consultation.pk))
+    assert len(facts["sites"]) == site_count

@@ -2,11 +2,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.factories import make_consultation, make_patient, make_site
+from tests.factories import make_consultation, make_patient, make_planned, make_site
 from treatments.models import (
     Consultation,
     LesionSite,
@@ -180,9 +178,7 @@ def test_site_create_invalid_keeps_what_was_typed(dermatologist_client, dermatol
     )
     assert response.status_code == 400
     form = response.context["site_form"]
-    assert form.errors == {"count": ["Ensure this value is greater than or equal to 0."]} or (
-        form.errors == {"count": ["Enter at least 1 milium."]}
-    )
+    assert form.errors == {"count": ["Enter at least 1 milium."]}
     html = response.content.decode()
     assert 'value="2.5"' in html
     assert '<option value="failed" selected>' in html
@@ -353,88 +349,28 @@ def test_sign_stores_the_advice_schedules_sessions_and_locks(dermatologist_clien
 
 def test_sign_without_sites_is_refused(dermatologist_client, dermatologist):
     consultation = make_consultation(clinician=dermatologist)
-    dermatologist_client.post(f"/consultations/{consultation.pk}/sign/")
+    response = dermatologist_client.post(
+        f"/consultations/{consultation.pk}/sign/", {"version": consultation.version}, follow=True
+    )
     consultation.refresh_from_db()
+    assert [str(message) for message in response.context["messages"]] == [
+        "Chart at least one lesion site before signing."
+    ]
     assert (consultation.status, Recommendation.objects.count()) == ("draft", 0)
 
 
 def test_staff_marks_a_session_done(staff_client, staff, dermatologist):
     consultation, eyelid, forehead = _eyelid_and_forehead(dermatologist)
-    plan = Plan.objects.create(consultation=consultation, created_by=dermatologist)
-    from treatments.models import PlannedTreatment, Treatment
+    session = make_planned(consultation, sites=[forehead]).treatment_sessions.get()
 
-    planned = PlannedTreatment.objects.create(
-        plan=plan, treatment=Treatment.objects.get(code="extraction"), sessions=1
-    )
-    session = Session.objects.create(
-        planned_treatment=planned, number=1, scheduled_for=timezone.localdate()
-    )
-    staff_client.post(f"/sessions/{session.pk}/done/")
+    response = staff_client.post(f"/sessions/{session.pk}/done/")
+
     session.refresh_from_db()
-    assert session.done_by == staff
-
-
-# --- Query counts stay constant as data grows -----------------------------------------------
-
-LOCATIONS = ["eyelid", "periorbital", "forehead", "temple", "cheek", "nose", "perioral", "chin",
-             "jawline", "ear"]  # fmt: skip
-
-
-def _consultation_with_sites(dermatologist, count):
-    consultation = make_consultation(clinician=dermatologist)
-    for index in range(count):
-        make_site(
-            consultation,
-            location=LOCATIONS[index % 10],
-            side=["left", "right"][index // 10],
-            tried=[("extraction", False)],
-        )
-    return consultation
-
-
-def _queries(client, url, method="get", data=None):
-    # Warm up: the first request of a session also records when it started.
-    getattr(client, method)(url, data or {})
-    with CaptureQueriesContext(connection) as captured:
-        response = getattr(client, method)(url, data or {})
-    assert response.status_code == 200
-    return len(captured)
-
-
-def test_consultation_page_queries_do_not_grow_with_sites(dermatologist_client, dermatologist):
-    one = _consultation_with_sites(dermatologist, 1)
-    twenty = _consultation_with_sites(dermatologist, 20)
-    counts = [_queries(dermatologist_client, f"/consultations/{c.pk}/") for c in (one, twenty)]
-    assert counts[0] == counts[1]
-
-
-def test_signed_consultation_page_queries_do_not_grow_with_sites(
-    dermatologist_client, dermatologist
-):
-    counts = []
-    for size in (1, 20):
-        consultation = _consultation_with_sites(dermatologist, size)
-        dermatologist_client.post(f"/consultations/{consultation.pk}/sign/")
-        counts.append(_queries(dermatologist_client, f"/consultations/{consultation.pk}/"))
-    assert counts[0] == counts[1]
-
-
-def test_patient_list_queries_do_not_grow_with_patients(dermatologist_client):
-    make_patient()
-    one = _queries(dermatologist_client, "/patients/")
-    search_one = _queries(dermatologist_client, "/patients/", "post", {"q": "ada"})
-    for _ in range(49):
-        make_patient()
-    fifty = _queries(dermatologist_client, "/patients/")
-    search_fifty = _queries(dermatologist_client, "/patients/", "post", {"q": "ada"})
-    assert (one, search_one) == (fifty, search_fifty)
-
-
-def test_plan_page_queries_do_not_grow_with_sites(dermatologist_client, dermatologist):
-    one = _consultation_with_sites(dermatologist, 1)
-    twenty = _consultation_with_sites(dermatologist, 20)
-    counts = [_queries(dermatologist_client, f"/consultations/{c.pk}/plan/") for c in (one, twenty)]
-    assert counts[0] == counts[1]
+    assert (response.status_code, response["Location"], session.done_by) == (
+        302,
+        "/sessions/",
+        staff,
+    )
 
 
 @pytest.mark.parametrize(

@@ -15,19 +15,21 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 
 from audit.chain import audit_record
 from audit.middleware import SHOWN_ERRORS, admin_view
 from audit.models import AuditEvent
 from audit.registry import audit_registry
-from tests.factories import make_consultation, make_patient, make_site, sign
+from tests.factories import (
+    make_consultation,
+    make_patient,
+    make_planned,
+    make_recommendation,
+    make_site,
+    sign,
+)
 from treatments.models import (
     Handout,
-    Plan,
-    PlannedTreatment,
-    Recommendation,
-    Session,
     Treatment,
 )
 
@@ -109,17 +111,9 @@ def walk(db, client):
     site = make_site(draft, location="cheek", side="left")
     signed = make_consultation(patient=patient, clinician=root)
     signed_site = make_site(signed, location="chin", side="midline")
-    plan = Plan.objects.create(consultation=signed, created_by=root)
-    planned = PlannedTreatment.objects.create(
-        plan=plan, treatment=Treatment.objects.get(code="extraction"), sessions=2
-    )
-    planned.sites.set([signed_site])
-    session = Session.objects.create(
-        planned_treatment=planned, number=1, scheduled_for=timezone.localdate()
-    )
-    recommendation = Recommendation.objects.create(
-        consultation=signed, rules_version="2026.1", input_facts={}, output={}, requested_by=root
-    )
+    planned = make_planned(signed, sites=[signed_site], sessions=2, scheduled=1)
+    plan, session = planned.plan, planned.treatment_sessions.get()
+    recommendation = make_recommendation(signed)
     sign(signed)
     event = audit_record(action="view_patient", actor=root, patient_id=patient.pk)
     client.force_login(root)

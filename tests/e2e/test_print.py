@@ -8,8 +8,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from tests.e2e.conftest import log_in
-from tests.factories import make_patient
-from tests.test_aftercare import make_planned
+from tests.factories import make_course, make_patient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +27,7 @@ def todays_patients(dermatologist):
         (("Ελένη", "Παπαδοπούλου"), "chemical_peel"),
     ]:
         patient = make_patient(given_name=given, family_name=family)
-        make_planned(dermatologist, patient=patient, code=code, sessions=2, interval_weeks=3,
+        make_course(dermatologist, patient=patient, code=code, sessions=2, interval_weeks=3,
                      sites=THREE_SITES)  # fmt: skip
 
 
