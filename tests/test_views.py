@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests.factories import make_consultation, make_patient, make_planned, make_site
+from tests.factories import make_consultation, make_course, make_patient, make_planned, make_site
 from treatments.models import (
     Consultation,
     LesionSite,
@@ -400,3 +400,20 @@ def test_plan_tampered_rows_are_refused_without_saving(
     assert response.status_code == 400
     assert list(response.context["formset"].non_form_errors()) == [error]
     assert Plan.objects.count() == 0
+
+
+def test_session_list_pages_link_to_each_other(staff_client, dermatologist, monkeypatch):
+    from treatments import views
+
+    monkeypatch.setattr(views, "SESSIONS_PER_PAGE", 2)
+    make_course(dermatologist, sessions=5, interval_weeks=1)
+
+    first = staff_client.get("/sessions/").content.decode()
+    second = staff_client.get("/sessions/?page=2").content.decode()
+
+    assert 'href="?page=2">Next</a>' in first
+    assert "Previous" not in first
+    assert ('href="?page=1">Previous</a>' in second, 'href="?page=3">Next</a>' in second) == (
+        True,
+        True,
+    )

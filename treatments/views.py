@@ -440,7 +440,15 @@ def session_list(request: HttpRequest) -> HttpResponse:
     note_patients(
         request, (s.planned_treatment.plan.consultation.patient_id for s in page.object_list)
     )
-    return render(request, "treatments/session_list.html", {"page": page})
+    return render(
+        request,
+        "treatments/session_list.html",
+        {
+            "page": page,
+            "previous_url": f"?page={page.previous_page_number()}" if page.has_previous() else "",
+            "next_url": f"?page={page.next_page_number()}" if page.has_next() else "",
+        },
+    )
 
 
 @require_POST
