@@ -22,6 +22,20 @@ from treatments.permissions import is_open_for_change
 from treatments.services import plan_forbidden
 
 
+class ReadOnlyAdmin:
+    """A record kept as evidence (stored advice, an EHR's feedback): shown, never added,
+    changed or deleted here, not even by a superuser."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class PatientDataAdmin(admin.ModelAdmin):
     """A list of patient data: no search box, since the admin's search travels in the URL (and
     so into access logs); the list points to the app's posted patient search instead
@@ -175,21 +189,12 @@ class HandoutAdmin(admin.ModelAdmin):
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(PatientDataAdmin):
+class RecommendationAdmin(ReadOnlyAdmin, PatientDataAdmin):
     """Stored advice is evidence of what the tool said: it is shown, never edited."""
 
     list_display = ["id", "consultation", "rules_version", "requested_by", "requested_at"]
     list_filter = ["rules_version", "requested_at"]
     list_select_related = ["consultation__patient", "requested_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PlannedTreatmentAdminForm(forms.ModelForm):
@@ -296,21 +301,12 @@ class EhrClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(CdsFeedback)
-class CdsFeedbackAdmin(admin.ModelAdmin):
+class CdsFeedbackAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """What the EHRs reported about the cards: read-only (the report is at /ehr/feedback/)."""
 
     list_display = ["received_at", "ehr_client", "card", "outcome", "override_display"]
     list_filter = ["outcome", "ehr_client"]
     list_select_related = ["card", "ehr_client"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # The users page, restricted for Clinic admins (treatments.user_admin).

@@ -25,11 +25,10 @@ import json
 import uuid
 from datetime import datetime
 
-from django.db.models import Prefetch
 from django.utils.text import get_text_list
 
 from treatments import cds_hooks, rules
-from treatments.models import Consultation, Plan, PlannedTreatment
+from treatments.models import Consultation, Plan
 
 NAMESPACE = uuid.UUID("7f3c8a52-4c61-4b5e-9a1e-6d2b9c0f1e11")  # this app's, for stable urn:uuid
 MRN_SYSTEM = "https://milia-clinic.example.org/fhir/sid/medical-record-number"
@@ -207,18 +206,7 @@ def consultation_bundle(
             key = _urn("observation", site.pk, code)
             add(key, _observation(key, patient_ref, condition_ref, site, code, when, value))
 
-    plan = (
-        Plan.objects.filter(consultation=consultation)
-        .prefetch_related(
-            Prefetch(
-                "treatments",
-                queryset=PlannedTreatment.objects.select_related("treatment").prefetch_related(
-                    "sites"
-                ),
-            )
-        )
-        .first()
-    )
+    plan = Plan.objects.filter(consultation=consultation).with_treatments().first()
     if plan is not None:
         _add_plan(add, plan, consultation, patient_ref, condition_ref)
 

@@ -408,6 +408,19 @@ class Recommendation(models.Model):
         return f"Recommendation {self.pk} (rules {self.rules_version})"
 
 
+class PlanQuerySet(models.QuerySet):
+    def with_treatments(self) -> "PlanQuerySet":
+        """Each plan with its planned treatments, their treatment and sites: three queries."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "treatments",
+                queryset=PlannedTreatment.objects.select_related("treatment").prefetch_related(
+                    "sites"
+                ),
+            )
+        )
+
+
 class Plan(models.Model):
     """The treatments the clinician chose for a consultation."""
 
@@ -417,6 +430,8 @@ class Plan(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     notes = models.TextField(blank=True)
+
+    objects = PlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -6,10 +6,8 @@ these return.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
-
 from treatments import display, services
-from treatments.models import Consultation, LesionSite, Patient, Plan, PlannedTreatment, Treatment
+from treatments.models import Consultation, LesionSite, Patient, Plan, Treatment
 from treatments.permissions import can_change_consultation
 from treatments.rules import CaseResult, Finding, InvalidCase
 
@@ -55,18 +53,7 @@ def consultation_chart(pk: int, *, user) -> Chart:
         except InvalidCase as invalid:
             result, refused = None, display.case_refused(invalid.errors)
     names = dict(Treatment.objects.values_list("code", "name"))
-    plan = (
-        Plan.objects.filter(consultation=consultation)
-        .prefetch_related(
-            Prefetch(
-                "treatments",
-                queryset=PlannedTreatment.objects.select_related("treatment").prefetch_related(
-                    "sites"
-                ),
-            )
-        )
-        .first()
-    )
+    plan = Plan.objects.filter(consultation=consultation).with_treatments().first()
     return Chart(
         consultation=consultation,
         patient=consultation.patient,
