@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from treatments.rules.facts import DEFAULT_THRESHOLDS, CaseFacts, SiteFacts, Thresholds
 from treatments.rules.results import COURSES, CaseResult, Finding, Option, SiteResult
@@ -22,6 +22,29 @@ _NEVER_FIRST_AT_EYE = frozenset({"chemical_peel", "topical_retinoid"})
 _LIMIT_OFFSET = 3
 
 
+class _VerdictRow(NamedTuple):
+    """A verdict or a limit, compiled: ``slot`` is None for a case-level predicate, else the
+    index of its predicate among the distinct site-level ones; limits have a negative
+    ``strength`` (see ``_LIMIT_OFFSET``)."""
+
+    applies: Predicate
+    slot: int | None
+    finding: Finding
+    status: str
+    strength: int
+
+
+class _CautionRow(NamedTuple):
+    applies: Predicate
+    slot: int | None
+    finding: Finding
+
+
+class _AdviceRow(NamedTuple):
+    applies: Predicate
+    finding: Finding
+
+
 def _compile() -> tuple[tuple, dict, dict, tuple]:
     """The rule table as lookup rows: per treatment, verdicts (strongest first, then limits) and
     cautions.
@@ -39,21 +62,18 @@ def _compile() -> tuple[tuple, dict, dict, tuple]:
             if rule.applies not in site_predicates:
                 site_predicates.append(rule.applies)
             slot = site_predicates.index(rule.applies)
-        if rule.kind == "verdict":
-            row = (rule.applies, slot, rule.finding, rule.status, _STRENGTH[rule.status])
-            verdicts[rule.treatment].append(row)
-        elif rule.kind == "limit":
-            strength = _STRENGTH[rule.status] - _LIMIT_OFFSET
+        if rule.kind in ("verdict", "limit"):
+            strength = _STRENGTH[rule.status] - (_LIMIT_OFFSET if rule.kind == "limit" else 0)
             verdicts[rule.treatment].append(
-                (rule.applies, slot, rule.finding, rule.status, strength)
+                _VerdictRow(rule.applies, slot, rule.finding, rule.status, strength)
             )
         elif rule.kind == "caution":
-            cautions[rule.treatment].append((rule.applies, slot, rule.finding))
+            cautions[rule.treatment].append(_CautionRow(rule.applies, slot, rule.finding))
         else:
-            advice.append((rule.applies, rule.finding))
+            advice.append(_AdviceRow(rule.applies, rule.finding))
     for treatment in TREATMENTS:
         # Strongest verdict first, so a site's reasons open with the one that decided it.
-        verdicts[treatment].sort(key=lambda row: -row[4])
+        verdicts[treatment].sort(key=lambda row: -row.strength)
     return (
         tuple(site_predicates),
         {t: tuple(rows) for t, rows in verdicts.items()},
