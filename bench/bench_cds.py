@@ -85,8 +85,9 @@ def main() -> int:
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         from tests import ehr
+        from tests.factories import make_ehr_client
 
-        ehr.make_ehr_client()
+        make_ehr_client()
         client = Client()
         body = request_body()
         audience = ehr.service_url(SERVICE)
