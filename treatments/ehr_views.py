@@ -5,6 +5,7 @@ cookie and authenticate with the EHR's signed JWT, so they alone are exempt from
 """
 
 import json
+from functools import wraps
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -61,18 +62,30 @@ def cds_discovery(request: HttpRequest) -> JsonResponse:
     return JsonResponse(ehr_services.cds_discovery())
 
 
-@login_not_required
-@csrf_exempt
-@require_POST
-def cds_service(request: HttpRequest, service_id: str) -> JsonResponse:
-    if service_id not in cds_hooks.SERVICES:
-        return _json_error(f"No CDS service '{service_id}'.", 404)
-    client, refused = _authenticated(request, service_id)
-    if refused:
-        return refused
-    body, malformed = _body(request)
-    if malformed:
-        return malformed
+def ehr_call(view):
+    """A CDS Hooks call from a registered EHR: a known service, the EHR's token (never a
+    session, so no CSRF token), and a JSON body; the view gets the EHR client and the body."""
+
+    @login_not_required
+    @csrf_exempt
+    @require_POST
+    @wraps(view)
+    def wrapper(request: HttpRequest, service_id: str) -> HttpResponse:
+        if service_id not in cds_hooks.SERVICES:
+            return _json_error(f"No CDS service '{service_id}'.", 404)
+        client, refused = _authenticated(request, service_id)
+        if refused:
+            return refused
+        body, malformed = _body(request)
+        if malformed:
+            return malformed
+        return view(request, service_id=service_id, client=client, body=body)
+
+    return wrapper
+
+
+@ehr_call
+def cds_service(request: HttpRequest, *, service_id: str, client, body) -> JsonResponse:
     try:
         answer = ehr_services.cds_answer(
             service_id=service_id, body=body, client=client, rule_url=_rule_url(request)
@@ -82,18 +95,8 @@ def cds_service(request: HttpRequest, service_id: str) -> JsonResponse:
     return JsonResponse(answer)
 
 
-@login_not_required
-@csrf_exempt
-@require_POST
-def cds_feedback(request: HttpRequest, service_id: str) -> HttpResponse:
-    if service_id not in cds_hooks.SERVICES:
-        return _json_error(f"No CDS service '{service_id}'.", 404)
-    client, refused = _authenticated(request, service_id)
-    if refused:
-        return refused
-    body, malformed = _body(request)
-    if malformed:
-        return malformed
+@ehr_call
+def cds_feedback(request: HttpRequest, *, service_id: str, client, body) -> HttpResponse:
     try:
         ehr_services.cds_feedback_record(
             service_id=service_id, body=body, client=client, request=request
