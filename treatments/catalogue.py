@@ -2,9 +2,9 @@
 
 Plain data, no Django: ``reference_data.sync_catalogue`` loads it into ``Treatment`` rows after
 migrate, and the tests read it without a database. Facts come from the clinical guide the
-product rests on, written in our own words. Clinician-facing fields (summary, how_it_works, who_it_is_for,
-what_to_expect, typical_course) may use clinical terms; every ``patient_*`` text and every handout
-is written for a reading grade of ``LANGUAGE_TARGET_GRADE`` or lower.
+product rests on, written in our own words. Clinician-facing fields (summary, how_it_works,
+who_it_is_for, what_to_expect, typical_course) may use clinical terms; every ``patient_*`` text and
+every handout is written for a reading grade of ``LANGUAGE_TARGET_GRADE`` or lower.
 """
 
 LANGUAGE_TARGET_GRADE = 8
