@@ -544,3 +544,11 @@ def test_summary_is_cut_under_140_characters_on_a_word():
 
 def test_treatment_names_match_the_model_vocabulary():
     assert dict(TreatmentCode.choices) == cds_hooks.TREATMENT_NAMES
+
+
+def test_token_with_an_exp_beyond_any_date_is_refused_not_a_500(client, ehr_client):
+    token = ehr.mint_token(ehr.service_url(SIGN), exp=10**20)
+
+    response = call(client, SIGN, _eyelid_request(), token=token)
+
+    assert response.status_code == 401

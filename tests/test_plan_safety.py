@@ -243,3 +243,73 @@ def test_admin_allows_cryotherapy_at_a_forehead(client, dermatologist):
 
     assert response.status_code == 302
     assert PlannedTreatment.objects.get().treatment.code == "cryotherapy"
+
+
+def test_sign_refuses_a_planned_treatment_whose_sites_were_all_removed(dermatologist):
+    consultation = make_consultation(clinician=dermatologist)
+    cheek = make_site(consultation, location="cheek", side="left")
+    forehead = make_site(consultation, location="forehead", side="midline")
+    services.plan_save(
+        consultation=consultation,
+        user=dermatologist,
+        choices=[
+            _choice("extraction", cheek),
+            _choice("chemical_peel", forehead, override_reason="Wants the whole area done."),
+        ],
+        version=None,
+    )
+    cheek.delete()
+
+    with pytest.raises(PlanNeedsReview) as refused:
+        services.consultation_sign(consultation=consultation, user=dermatologist)
+
+    assert refused.value.problems["extraction"] == [
+        ("sites", "Mechanical extraction is planned for no site: choose its sites again.")
+    ]
+    assert Session.objects.count() == 0
+
+
+def test_plan_save_refuses_a_site_of_another_consultation(dermatologist):
+    consultation, cheek = _inflamed_cheek_case(dermatologist)
+    other_eyelid = make_site(make_consultation(clinician=dermatologist), location="eyelid")
+    choice = PlanChoice(
+        treatment="cryotherapy",
+        site_ids=(other_eyelid.pk,),
+        sessions=1,
+        interval_weeks=None,
+        starts_on=timezone.localdate(),
+        override_reason=GOOD_REASON,
+    )
+
+    with pytest.raises(PlanNeedsReview) as refused:
+        services.plan_save(
+            consultation=consultation, user=dermatologist, choices=[choice], version=None
+        )
+
+    assert refused.value.problems["cryotherapy"] == [
+        ("sites", "Cryotherapy is planned for a site that is not in this consultation.")
+    ]
+    assert Plan.objects.count() == 0
+
+
+def test_admin_refuses_a_site_of_another_consultation(client, dermatologist):
+    superuser = make_user("root", is_staff=True, is_superuser=True)
+    consultation = make_consultation(clinician=dermatologist)
+    make_site(consultation, location="forehead", side="midline")
+    other_eyelid = make_site(make_consultation(clinician=dermatologist), location="eyelid")
+    plan = Plan.objects.create(consultation=consultation, created_by=dermatologist)
+    client.force_login(superuser)
+
+    response = client.post(
+        "/admin/treatments/plannedtreatment/add/",
+        {
+            "plan": plan.pk,
+            "treatment": Treatment.objects.get(code="extraction").pk,
+            "sites": [other_eyelid.pk],
+            "sessions": 1,
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Choose only sites of this plan&#x27;s consultation." in response.content.decode()
+    assert PlannedTreatment.objects.count() == 0

@@ -217,6 +217,11 @@ class PlannedTreatmentAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         treatment, sites = cleaned.get("treatment"), list(cleaned.get("sites") or [])
+        plan = cleaned.get("plan") or getattr(self.instance, "plan", None)
+        if plan is not None and any(site.consultation_id != plan.consultation_id for site in sites):
+            raise ValidationError(
+                "Choose only sites of this plan's consultation.", code="foreign_site"
+            )
         if treatment is not None and sites:
             why = plan_forbidden(treatment_code=treatment.code, sites=sites)
             if why:

@@ -121,7 +121,10 @@ def ehr_authenticate(*, authorization: str, audiences: list[str]) -> EhrClient:
             raise TokenRefused(f"The token is not acceptable: {error}.") from None
     if claims is None:
         raise TokenRefused(f"The token is not signed by this EHR's registered key: {last_error}.")
-    expires_at = datetime.fromtimestamp(claims["exp"], tz=UTC)
+    try:
+        expires_at = datetime.fromtimestamp(claims["exp"], tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise TokenRefused("The token's exp is not a time.") from None
     if expires_at - timezone.now() > MAX_LIFETIME:
         raise TokenRefused("The token lives too long: exp is more than an hour away.")
     _use_once(client.issuer, str(claims["jti"]), expires_at)

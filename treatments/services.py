@@ -290,9 +290,27 @@ def plan_problems(
     required = planning.reason_requirements(planned, result)
     contraindicated = planning.contraindicated_sites(planned, result)
     problems: dict[str, list[tuple[str, str]]] = {}
+    site_ids = {site.pk for site in consultation.sites.all()}
+    seen: set[str] = set()
     for choice in choices:
         code = choice.treatment
         name = TreatmentCode(code).label
+        # What the checks below cannot see must not be saved either: a treatment twice, no
+        # site (its sites were removed since), or a site of another consultation.
+        if code in seen:
+            problems.setdefault(code, []).append(("sites", f"{name} is planned twice."))
+            continue
+        seen.add(code)
+        if not choice.site_ids:
+            problems.setdefault(code, []).append(
+                ("sites", f"{name} is planned for no site: choose its sites again.")
+            )
+            continue
+        if not set(choice.site_ids) <= site_ids:
+            problems.setdefault(code, []).append(
+                ("sites", f"{name} is planned for a site that is not in this consultation.")
+            )
+            continue
         found = problems.setdefault(code, [])
         if code in never:
             found.append(

@@ -369,6 +369,9 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except services.PlanNeedsReview as review:
             # The chart changed between the form's check and the save: show what it needs now.
             formset.add_review_problems(review.problems)
+        except services.rules.InvalidCase as invalid:
+            messages.error(request, display.case_refused(invalid.errors))
+            return redirect(consultation)
         else:
             messages.success(request, "The plan was saved. Sign the consultation to schedule it.")
             return redirect(consultation)
