@@ -241,6 +241,9 @@ def test_map_regions_one_dict_per_region_with_every_key():
         "url",
         "charted",
         "site_number",
+        "site_numbers",
+        "marker",
+        "marker_class",
         "eye_area",
         "css_class",
         "label_point",
@@ -262,6 +265,9 @@ def test_map_regions_right_eyelid_in_full():
         "url": "/consultations/7/sites/new/?location=eyelid&side=right",
         "charted": False,
         "site_number": None,
+        "site_numbers": (),
+        "marker": "",
+        "marker_class": "map-marker__number",
         "eye_area": True,
         "css_class": "map-region map-region--face map-region--eye",
         "label_point": source.label_point,
@@ -299,21 +305,34 @@ def test_map_regions_marks_charted_regions_with_their_number():
 def test_map_regions_a_bilateral_site_marks_both_sides():
     regions = by_key(make_regions({("hand", "bilateral"): 3}))
 
-    assert regions["hand", "left"]["site_number"] == 3
-    assert regions["hand", "right"]["site_number"] == 3
+    assert regions["hand", "left"]["site_numbers"] == (3,)
+    assert regions["hand", "right"]["site_numbers"] == (3,)
+    assert regions["hand", "right"]["marker"] == "3"
+    assert regions["hand", "right"]["marker_class"] == (
+        "map-marker__number map-marker__number--small"
+    )
 
 
 def test_map_regions_a_sided_site_on_a_midline_region_marks_it():
     regions = by_key(make_regions({("nose", "left"): 4, ("nose", "right"): 2}))
 
     assert regions["nose", "midline"]["site_number"] == 2
+    assert regions["nose", "midline"]["site_numbers"] == (2, 4)
 
 
-def test_map_regions_exact_side_wins_over_bilateral():
-    regions = by_key(make_regions({("arm", "bilateral"): 1, ("arm", "left"): 5}))
+def test_map_regions_overlapping_sites_of_an_old_record_each_keep_their_marker():
+    # Refused since issue 13, but a record charted before may hold both sides beside one side.
+    charted = {("eyelid", "left"): 1, ("eyelid", "right"): 2, ("eyelid", "bilateral"): 3}
 
-    assert regions["arm", "left"]["site_number"] == 5
-    assert regions["arm", "right"]["site_number"] == 1
+    regions = by_key(make_regions(charted))
+
+    assert regions["eyelid", "left"]["site_numbers"] == (1, 3)
+    assert regions["eyelid", "left"]["marker"] == "1,3"
+    assert regions["eyelid", "left"]["marker_class"] == (
+        "map-marker__number map-marker__number--several"
+    )
+    assert regions["eyelid", "right"]["marker"] == "2,3"
+    assert regions["periorbital", "left"]["site_numbers"] == ()
 
 
 def test_map_regions_labels_name_the_patients_side():
@@ -437,3 +456,11 @@ def test_partial_uses_the_viewboxes_and_labels_the_sides():
     assert html.count("Patient's right</text>") == 2
     assert html.count("Patient's left</text>") == 2
     assert "Eye area</strong> (hatched): cryotherapy never offered" in html
+
+
+def test_partial_draws_a_both_sides_site_on_both_sides():
+    html = render(make_regions({("eyelid", "bilateral"): 1, ("forehead", "midline"): 2}))
+
+    numbers = re.findall(r'<text class="map-marker__number"[^>]*>([\d,]+)</text>', html)
+    # Face regions in drawing order: forehead, then the right eyelid, then the left.
+    assert numbers == ["2", "1", "1"]

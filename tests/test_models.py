@@ -185,9 +185,12 @@ def test_site_same_location_and_side_is_refused_in_words_by_model_validation(der
     )
     with pytest.raises(ValidationError) as refused:
         twin.full_clean()
-    assert refused.value.messages == [
-        "This consultation already charts a site at this location and side: edit that one instead."
-    ]
+    assert refused.value.message_dict == {
+        "side": [
+            "The cheek (both sides) is already charted in this consultation: "
+            "edit that site instead."
+        ]
+    }
 
 
 def test_patient_blank_record_number_is_refused_in_words_by_its_constraint():

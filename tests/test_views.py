@@ -194,9 +194,9 @@ def test_site_create_same_location_and_side_is_refused_in_words(
         f"/consultations/{consultation.pk}/sites/new/", site_post(), **HTMX
     )
     assert response.status_code == 400
-    assert response.context["site_form"].non_field_errors() == [
-        "This consultation already charts the left eyelid: edit that site instead."
-    ]
+    assert response.context["site_form"].errors == {
+        "side": ["The left eyelid is already charted in this consultation: edit that site instead."]
+    }
 
 
 def test_site_create_same_site_on_both_sides_is_refused_in_words(
@@ -210,9 +210,12 @@ def test_site_create_same_site_on_both_sides_is_refused_in_words(
         **HTMX,
     )
     assert response.status_code == 400
-    assert response.context["site_form"].non_field_errors() == [
-        "This consultation already charts the cheek (both sides): edit that site instead."
-    ]
+    assert response.context["site_form"].errors == {
+        "side": [
+            "The cheek (both sides) is already charted in this consultation: "
+            "edit that site instead."
+        ]
+    }
 
 
 def test_site_update_replaces_tried_treatments(dermatologist_client, dermatologist):

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
 from treatments import services
 from treatments.ehr_services import ehr_key_problems
@@ -19,6 +20,7 @@ from treatments.models import (
     TriedTreatment,
 )
 from treatments.permissions import is_open_for_change
+from treatments.rules import site_overlap_text, sites_overlap
 from treatments.services import plan_forbidden
 
 
@@ -110,8 +112,31 @@ class ConsultationPartAdmin(PatientDataAdmin):
             services.consultation_version_bump(consultation_id=consultation.pk)
 
 
+class LesionSiteFormSet(BaseInlineFormSet):
+    """Each row is checked against the stored sites by the model; this checks the rows of one
+    submission against each other, so two new rows cannot overlap either."""
+
+    def clean(self):
+        super().clean()
+        kept: list[tuple[str, str]] = []
+        for form in self.forms:
+            if self._should_delete_form(form):
+                continue
+            site = (form.cleaned_data.get("location"), form.cleaned_data.get("side"))
+            if None in site:
+                continue
+            existing = next((other for other in kept if sites_overlap(site, other)), None)
+            if existing is not None:
+                form.add_error(
+                    "side",
+                    ValidationError(site_overlap_text(site, existing), code="overlapping_site"),
+                )
+            kept.append(site)
+
+
 class LesionSiteInline(admin.TabularInline):
     model = LesionSite
+    formset = LesionSiteFormSet
     extra = 0
     show_change_link = True
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from treatments.rules import EYE_AREA, site_title
+from treatments.rules import EYE_AREA, site_title, sites_overlap
 
 __all__ = ["BODY_VIEWBOX", "FACE_VIEWBOX", "REGIONS", "Region", "map_regions"]
 
@@ -24,7 +24,7 @@ FACE_VIEWBOX = f"0 0 {FACE_WIDTH} {FACE_HEIGHT}"
 BODY_VIEWBOX = f"0 0 {BODY_WIDTH} {BODY_HEIGHT}"
 
 FACE, BODY = "face", "body"
-LEFT, RIGHT, MIDLINE, BILATERAL = "left", "right", "midline", "bilateral"
+LEFT, RIGHT, MIDLINE = "left", "right", "midline"
 
 Attrs = tuple[tuple[str, str], ...]
 
@@ -273,19 +273,21 @@ REGIONS: tuple[Region, ...] = _FACE_REGIONS + _BODY_REGIONS
 # --- What the template outputs -----------------------------------------------------------------
 
 
-def _site_number(region: Region, charted: Mapping[tuple[str, str], int]) -> int | None:
-    """The number of the site charted on this region, if any.
+def _site_numbers(region: Region, charted: Mapping[tuple[str, str], int]) -> tuple[int, ...]:
+    """The numbers of the sites charted on this region, lowest first.
 
     A site charted on both sides marks both regions; a site on a midline structure (the nose,
-    say) shows there whichever side was recorded.
+    say) shows there whichever side was recorded. Overlapping sites are refused when charted,
+    but a record kept from before that rule may hold some: each keeps its marker.
     """
-    exact = charted.get((region.location, region.side))
-    if exact is not None:
-        return exact
-    if region.side in (LEFT, RIGHT):
-        return charted.get((region.location, BILATERAL))
-    numbers = [number for (location, _), number in charted.items() if location == region.location]
-    return min(numbers, default=None)
+    if region.side == MIDLINE:
+        covers = [
+            number for (location, _), number in charted.items() if location == region.location
+        ]
+    else:
+        here = (region.location, region.side)
+        covers = [number for site, number in charted.items() if sites_overlap(here, site)]
+    return tuple(sorted(covers))
 
 
 def map_regions(
@@ -296,16 +298,23 @@ def map_regions(
     ``charted`` maps (location, side) of the sites already charted in this consultation to the
     number their marker shows; ``url_for(location, side)`` gives the address of the form that
     charts a site there. Each dict has: location, side, label, view, shape, attrs (list of
-    (name, value) pairs), url, charted, site_number, eye_area, css_class, label_point.
+    (name, value) pairs), url, charted, site_number (the lowest), site_numbers, marker (its
+    text), marker_class, eye_area, css_class, label_point.
     """
     regions = []
     for region in REGIONS:
-        number = _site_number(region, charted)
+        numbers = _site_numbers(region, charted)
+        number = numbers[0] if numbers else None
         classes = ["map-region", f"map-region--{region.view}"]
         if region.eye_area:
             classes.append("map-region--eye")
         if number is not None:
             classes.append("map-region--charted")
+        marker_classes = ["map-marker__number"]
+        if region.view == BODY:
+            marker_classes.append("map-marker__number--small")
+        if len(numbers) > 1:
+            marker_classes.append("map-marker__number--several")
         regions.append(
             {
                 "location": region.location,
@@ -317,6 +326,9 @@ def map_regions(
                 "url": url_for(region.location, region.side),
                 "charted": number is not None,
                 "site_number": number,
+                "site_numbers": numbers,
+                "marker": ",".join(str(n) for n in numbers),
+                "marker_class": " ".join(marker_classes),
                 "eye_area": region.eye_area,
                 "css_class": " ".join(classes),
                 "label_point": region.label_point,

@@ -5,6 +5,7 @@ from datetime import date
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from treatments.models import (
     Consultation,
@@ -21,7 +22,6 @@ from treatments.rules import (
     MAX_LARGEST_MM,
     MAX_MONTHS_PRESENT,
     in_sentence,
-    site_words,
 )
 
 
@@ -164,25 +164,18 @@ class LesionSiteForm(forms.ModelForm):
             raise ValidationError(f"Enter at most {MAX_MONTHS_PRESENT:,} months.", code="max")
         return months
 
-    def clean(self):
-        cleaned = super().clean()
-        location, side = cleaned.get("location"), cleaned.get("side")
-        if location and side:
-            clash = self.consultation.sites.filter(location=location, side=side)
-            if self.instance.pk:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
-                raise ValidationError(
-                    f"This consultation already charts the {site_words(location, side)}: "
-                    "edit that site instead.",
-                    code="duplicate_site",
-                )
-        return cleaned
-
     def validate_unique(self):
-        # The location/side clash is reported by clean() in words; the consultation is not a
-        # form field, so Django's own check would not see it.
+        # A site overlapping another of the consultation (the same location and side included)
+        # is refused by the model's clean(), with words and the field it concerns.
         pass
+
+    @cached_property
+    def overlapping_site(self) -> LesionSite | None:
+        """The site already charted that this one would overlap, when that is why it was
+        refused: the form links to its edit form."""
+        if not self.has_error("side", code="overlapping_site"):
+            return None
+        return self.instance.overlapping_site()
 
     def tried_fields(self):
         return [self[f"tried_{code}"] for code in TreatmentCode.values]

@@ -32,7 +32,9 @@ from treatments.rules import (
     MILIA_TYPE_LABELS,
     SIDE_LABELS,
     TREATMENT_LABELS,
+    site_overlap_text,
     site_title,
+    sites_overlap,
 )
 
 
@@ -295,6 +297,32 @@ class LesionSite(models.Model):
             raise ValidationError(
                 f"A consultation can chart at most {MAX_SITES} sites.", code="too_many_sites"
             )
+        existing = self.overlapping_site()
+        if existing is not None:
+            raise ValidationError(
+                {
+                    "side": ValidationError(
+                        site_overlap_text(
+                            (self.location, self.side), (existing.location, existing.side)
+                        ),
+                        code="overlapping_site",
+                    )
+                }
+            )
+
+    def overlapping_site(self) -> "LesionSite | None":
+        """The site of the same consultation that this one overlaps (the same location on a
+        shared side: ``rules.sites_overlap``), if any."""
+        if self.consultation_id is None or not self.location or self.side not in Side.values:
+            return None
+        same_location = LesionSite.objects.filter(
+            consultation_id=self.consultation_id, location=self.location
+        ).exclude(pk=self.pk)
+        here = (self.location, self.side)
+        return next(
+            (site for site in same_location if sites_overlap(here, (site.location, site.side))),
+            None,
+        )
 
 
 class TriedTreatment(models.Model):

@@ -96,8 +96,10 @@ from treatments.rules.vocabulary import (
     Status,
     in_sentence,
     join_words,
+    site_overlap_text,
     site_title,
     site_words,
+    sites_overlap,
 )
 
 __all__ = [
@@ -151,7 +153,9 @@ __all__ = [
     "rules_version",
     "in_sentence",
     "join_words",
+    "site_overlap_text",
     "site_title",
     "site_words",
+    "sites_overlap",
     "validate_case",
 ]

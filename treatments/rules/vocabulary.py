@@ -32,8 +32,10 @@ __all__ = [
     "Status",
     "in_sentence",
     "join_words",
+    "site_overlap_text",
     "site_title",
     "site_words",
+    "sites_overlap",
 ]
 
 
@@ -150,6 +152,38 @@ def site_title(location: str, side: str) -> str:
     """A site in words on its own, as a heading or a label: "Left eyelid", "Cheek (both sides)"."""
     words = site_words(location, side)
     return words[:1].upper() + words[1:]
+
+
+# The parts of a location each side covers. Both sides are the left and the right together; the
+# midline is a part of its own (the bridge of the nose is neither its left nor its right side).
+_SIDE_PARTS = {
+    "left": frozenset({"left"}),
+    "right": frozenset({"right"}),
+    "midline": frozenset({"midline"}),
+    "bilateral": frozenset({"left", "right"}),
+}
+
+
+def sites_overlap(site: tuple[str, str], other: tuple[str, str]) -> bool:
+    """Whether two sites, each (location, side), cover the same skin: one location, and sides
+    that share a part (the same side, or both sides against the left or the right). A
+    consultation charts such sites once, or it would count their milia twice."""
+    (location, side), (other_location, other_side) = site, other
+    return location == other_location and bool(_SIDE_PARTS[side] & _SIDE_PARTS[other_side])
+
+
+def site_overlap_text(site: tuple[str, str], existing: tuple[str, str]) -> str:
+    """Why ``site`` (location, side) cannot be charted beside ``existing``, which it overlaps,
+    and what to do instead."""
+    if site == existing:
+        return (
+            f"The {site_words(*site)} is already charted in this consultation: "
+            "edit that site instead."
+        )
+    return (
+        f"The {site_words(*site)} overlaps the {site_words(*existing)}, already charted in this "
+        "consultation: edit that site instead, so no milia are counted twice."
+    )
 
 
 def join_words(words: list[str]) -> str:
