@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from django.utils.text import get_text_list
 
 from treatments.reference import anchor
-from treatments.rules import STATUS_LABELS, STATUSES, CaseResult, in_sentence, site_words
+from treatments.rules import STATUS_LABELS, STATUSES, CaseResult, Option, in_sentence, join_words
+from treatments.rules.by_site import site_groups, where_sentence
 
 _STATUS_LOOK = {
     # status: (icon, Bootstrap colour); the words are the vocabulary's
@@ -37,10 +38,13 @@ class StatusBadge:
 
 @dataclass(frozen=True)
 class SiteGroup:
-    """The sites where an option has one status: "forehead and cheek (both sides)"."""
+    """The sites where an option has one status: "forehead and cheek (both sides)", with the
+    reasons given there when they are not the option's own (its status differs there)."""
 
     badge: StatusBadge
     sites: str
+    heading: str  # "Contraindicated at eyelid (both sides)"
+    reasons: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -52,21 +56,34 @@ class OptionRow:
     reasons: tuple
     cautions: tuple
     course_note: str
-    where: tuple[SiteGroup, ...] = ()  # by status, only when the case has several sites
+    # Several sites only: where it holds at which status, as a sentence and by status.
+    where_text: str = ""
+    where: tuple[SiteGroup, ...] = ()
 
 
-def _where(treatment: str, result: CaseResult) -> tuple[SiteGroup, ...]:
-    if len(result.sites) < 2:
-        return ()
-    by_status: dict[str, list[str]] = {}
-    for site in result.sites:
-        status = next(o.status for o in site.options if o.treatment == treatment)
-        by_status.setdefault(status, []).append(site_words(site.location, site.side))
+def _where(option: Option, result: CaseResult) -> tuple[SiteGroup, ...]:
+    """By status, the sites and the reasons given there that the option does not list already."""
+    own = {reason.rule for reason in option.reasons}
     return tuple(
-        SiteGroup(StatusBadge.of(status), get_text_list(by_status[status], "and"))
-        for status in STATUSES
-        if status in by_status
+        SiteGroup(
+            badge=StatusBadge.of(group.status),
+            sites=join_words(list(group.sites)),
+            heading=group.phrase[:1].upper() + group.phrase[1:],
+            reasons=tuple(r for r in group.reasons if r.rule not in own)
+            if group.status != option.status
+            else (),
+        )
+        for group in site_groups(option.treatment, result)
     )
+
+
+def _case_badge(option: Option, where: tuple[SiteGroup, ...]) -> StatusBadge:
+    """The option's status for the case; "at some sites" when it differs from site to site, so
+    an option contraindicated at one site never reads plainly "Recommended"."""
+    badge = StatusBadge.of(option.status)
+    if len(where) < 2:
+        return badge
+    return StatusBadge(badge.status, f"{badge.label} at some sites", badge.icon, badge.colour)
 
 
 @dataclass(frozen=True)
@@ -75,27 +92,35 @@ class SiteRow:
     label: str
     eye_area: bool
     cells: tuple  # (treatment name, StatusBadge) in the order of the case's options
+    options: tuple[OptionRow, ...] = ()  # ranked for this site, with its reasons and cautions
+
+
+def _option_row(option: Option, names: dict[str, str], result: CaseResult | None) -> OptionRow:
+    """One option as a row; ``result`` (the case, when it has several sites) adds where it
+    holds."""
+    where = _where(option, result) if result is not None else ()
+    return OptionRow(
+        code=option.treatment,
+        name=names[option.treatment],
+        rank=option.rank,
+        badge=_case_badge(option, where),
+        reasons=option.reasons,
+        cautions=option.cautions,
+        course_note=option.course.note,
+        where_text=where_sentence(option.treatment, result) if result is not None else "",
+        where=where,
+    )
 
 
 def option_rows(result: CaseResult, names: dict[str, str]) -> list[OptionRow]:
     """The case's options, each with where it holds at which status (several sites only)."""
-    return [
-        OptionRow(
-            code=option.treatment,
-            name=names[option.treatment],
-            rank=option.rank,
-            badge=StatusBadge.of(option.status),
-            reasons=option.reasons,
-            cautions=option.cautions,
-            course_note=option.course.note,
-            where=_where(option.treatment, result),
-        )
-        for option in result.options
-    ]
+    several = result if len(result.sites) > 1 else None
+    return [_option_row(option, names, several) for option in result.options]
 
 
 def site_matrix(result: CaseResult, sites, names: dict[str, str]) -> list[SiteRow]:
-    """One row per site: the status of each treatment there, columns in the case's rank order."""
+    """One row per site: the status of each treatment there, columns in the case's rank order,
+    and the site's own options, ranked, with their reasons and cautions."""
     order = [option.treatment for option in result.options]
     rows = []
     for site, site_result in zip(sites, result.sites, strict=True):
@@ -106,6 +131,10 @@ def site_matrix(result: CaseResult, sites, names: dict[str, str]) -> list[SiteRo
                 label=str(site),
                 eye_area=site_result.eye_area,
                 cells=tuple((names[code], StatusBadge.of(status_of[code])) for code in order),
+                options=tuple(
+                    _option_row(option, names, None)
+                    for option in sorted(site_result.options, key=lambda o: o.rank)
+                ),
             )
         )
     return rows

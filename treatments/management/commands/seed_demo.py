@@ -44,12 +44,13 @@ DEMO_PATIENTS = (
     ("DEMO-0005", "Mei", "Chen", 52 * 365, "female", 3, {"herpes_simplex_history": True},
      "secondary", False,
      [("cheek", "right", 8, "2.0", "deep", 14, [("extraction", False)])]),
-    # Eyelids beside forehead and cheeks: what the rules allow differs site by site.
+    # Eyelids beside forehead and cheeks: what the rules allow differs site by site (freezing
+    # suits the forehead's lasting milium that extraction did not clear, never the eyelids).
     ("DEMO-0006", "Lena", "Novak", 45 * 365, "female", 4, {"keloid_tendency": True}, "primary",
      False,
      [("eyelid", "left", 3, "1.0", "superficial", 5, []),
       ("eyelid", "right", 2, "1.0", "superficial", 5, []),
-      ("forehead", "midline", 4, "1.2", "superficial", 5, []),
+      ("forehead", "midline", 4, "3.5", "superficial", 14, [("extraction", False)]),
       ("cheek", "bilateral", 6, "1.0", "superficial", 5, [])]),
 )  # fmt: skip
 
