@@ -43,10 +43,12 @@ def test_mixed_case_says_what_holds_at_each_site_and_refuses_cryotherapy_at_an_e
     # The case-level cryotherapy option says where it is ruled out, with the rule's link.
     cryotherapy = page.locator(".options-list > li", has_text="Cryotherapy")
     expect(cryotherapy.locator(".option-where")).to_contain_text(
-        "Contraindicated left eyelid and right eyelid"
+        "Not indicated at forehead and cheek (both sides); contraindicated at eyelid (both sides)."
     )
     peel = page.locator(".options-list > li", has_text="Chemical peel")
-    expect(peel.locator(".option-where")).to_contain_text("Consider left eyelid and right eyelid")
+    expect(peel.locator(".option-where")).to_contain_text(
+        "Recommended for forehead and cheek (both sides); consider for eyelid (both sides)."
+    )
     expect(peel.get_by_role("link", name="PEEL-EYE-GUARD")).to_have_attribute(
         "href", "/rules/#rule-PEEL-EYE-GUARD"
     )
