@@ -116,3 +116,31 @@ def test_chart_option_of_one_status_everywhere_says_every_site(dermatologist_cli
         "Contraindicated",
         "Contraindicated at every site.",
     )
+
+
+def test_plan_form_option_contraindicated_at_a_site_never_reads_plainly_recommended(
+    dermatologist_client, mixed_case
+):
+    response = dermatologist_client.get(f"/consultations/{mixed_case.pk}/plan/")
+
+    labels = {row.form["treatment"].value(): row.badge.label for row in response.context["rows"]}
+    assert labels == {
+        "extraction": "Recommended at some sites",
+        "chemical_peel": "Recommended at some sites",
+        "topical_retinoid": "Recommended at some sites",
+        "cryotherapy": "Recommended at some sites",
+        "co2_laser": "Recommended at some sites",
+    }
+
+
+def test_plan_form_option_of_one_status_everywhere_reads_plainly(
+    dermatologist_client, dermatologist
+):
+    consultation = make_consultation(clinician=dermatologist)
+    make_site(consultation, location="eyelid", side="left")
+    make_site(consultation, location="eyelid", side="right")
+
+    response = dermatologist_client.get(f"/consultations/{consultation.pk}/plan/")
+
+    labels = {row.form["treatment"].value(): row.badge.label for row in response.context["rows"]}
+    assert (labels["extraction"], labels["cryotherapy"]) == ("Recommended", "Contraindicated")

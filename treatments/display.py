@@ -77,11 +77,11 @@ def _where(option: Option, result: CaseResult) -> tuple[SiteGroup, ...]:
     )
 
 
-def _case_badge(option: Option, where: tuple[SiteGroup, ...]) -> StatusBadge:
-    """The option's status for the case; "at some sites" when it differs from site to site, so
+def _case_badge(status: str, statuses_at_sites: set[str]) -> StatusBadge:
+    """An option's status for the case; "at some sites" when it differs from site to site, so
     an option contraindicated at one site never reads plainly "Recommended"."""
-    badge = StatusBadge.of(option.status)
-    if len(where) < 2:
+    badge = StatusBadge.of(status)
+    if len(statuses_at_sites) < 2:
         return badge
     return StatusBadge(badge.status, f"{badge.label} at some sites", badge.icon, badge.colour)
 
@@ -103,7 +103,7 @@ def _option_row(option: Option, names: dict[str, str], result: CaseResult | None
         code=option.treatment,
         name=names[option.treatment],
         rank=option.rank,
-        badge=_case_badge(option, where),
+        badge=_case_badge(option.status, {group.badge.status for group in where}),
         reasons=option.reasons,
         cautions=option.cautions,
         course_note=option.course.note,
@@ -174,7 +174,7 @@ def plan_rows(formset, result: CaseResult, sites, treatments: dict) -> list[Plan
             PlanRow(
                 form=form,
                 name=treatments[code].name,
-                badge=StatusBadge.of(case_option[code].status),
+                badge=_case_badge(case_option[code].status, set(status_at)),
                 rank=case_option[code].rank,
                 typical_course=treatments[code].typical_course,
                 site_choices=tuple(
