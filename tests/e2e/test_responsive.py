@@ -37,12 +37,18 @@ SCREENSHOTS = os.environ.get("MILIA_SCREENSHOTS")
 
 @dataclass(frozen=True)
 class Action:
-    """Controls a person must be able to reach: ``count`` of them (None: at least one)."""
+    """Controls a person must be able to reach: ``count`` of them (None: at least one), found
+    by their accessible name as a button or a link (``role`` None: either)."""
 
-    role: str
+    role: str | None
     name: str
     count: int | None = None
     exact: bool = False
+
+    def find(self, page):
+        roles = (self.role,) if self.role else ("button", "link")
+        found = [page.get_by_role(role, name=self.name, exact=self.exact) for role in roles]
+        return found[0].or_(found[-1])
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,7 @@ PAGES = (
         (
             Action("link", "Edit", count=SITES_CHARTED, exact=True),
             Action("button", "Remove", count=SITES_CHARTED),
-            Action("button", "Sign consultation"),
+            Action(None, "Sign consultation"),
             Action("link", "Plan treatment"),
         ),
         label="draft",
@@ -264,7 +270,7 @@ def _layout_problems(page, spec: Page, width: int) -> list[str]:
     if scroll_width > width:
         problems.append(f"scrolls sideways: {scroll_width} px wide")
     for action in spec.actions:
-        controls = page.get_by_role(action.role, name=action.name, exact=action.exact)
+        controls = action.find(page)
         found = controls.count()
         if found == 0 or (action.count is not None and found != action.count):
             problems.append(f"{action.name!r}: {found} found, {action.count or 'some'} expected")
@@ -320,12 +326,19 @@ def _menu_problems(page, width: int) -> list[str]:
     if not toggler.is_visible():
         return []
     toggler.click()
+    page.locator(".navbar-collapse.show").wait_for()  # opened, the animation over
     log_out = page.get_by_role("button", name="Log out")
-    log_out.wait_for(state="visible")
     box = log_out.bounding_box()
     if box["x"] < 0 or box["x"] + box["width"] > width:
         return ["the opened menu's Log out is out of reach"]
     return []
+
+
+def _screenshot(page, name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        filename = name.replace(":", "-").replace(" ", "-")
+        page.screenshot(path=f"{SCREENSHOTS}/{filename}.png", full_page=True)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -342,6 +355,7 @@ def test_every_page_fits_the_width_with_its_actions_in_reach(
             page = _log_in(context, live_server, role, refused)
             if role != "anonymous":
                 problems[f"{role} menu"] = _menu_problems(page, width)
+                _screenshot(page, f"{width}-{role}-menu")
             for spec in (spec for spec in PAGES if spec.role == role):
                 response = page.goto(live_server.url + spec.path.format(**scenario))
                 name = " ".join(filter(None, (spec.url_name, spec.label, role)))
@@ -349,10 +363,7 @@ def test_every_page_fits_the_width_with_its_actions_in_reach(
                     problems[name] = [f"answered {response.status}"]
                     continue
                 problems[name] = _layout_problems(page, spec, width)
-                if SCREENSHOTS:
-                    shot = name.replace(":", "-").replace(" ", "-")
-                    Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-                    page.screenshot(path=f"{SCREENSHOTS}/{width}-{shot}.png", full_page=True)
+                _screenshot(page, f"{width}-{name}")
         finally:
             context.close()
 
