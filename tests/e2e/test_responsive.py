@@ -10,6 +10,7 @@ Set MILIA_SCREENSHOTS to a folder to keep a full-page screenshot of every visit.
 """
 
 import os
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,7 @@ from django.utils import timezone
 from tests.e2e.conftest import PASSWORD
 from tests.factories import (
     make_consultation,
+    make_ehr_client,
     make_patient,
     make_planned,
     make_site,
@@ -28,6 +30,7 @@ from tests.factories import (
 )
 from tests.test_access_matrix import _named_urls
 from treatments import roles
+from treatments.models import CdsCard, CdsFeedback
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -236,6 +239,7 @@ def scenario(e2e_users):
         starts_on=today,
     )
     sign(other)
+    _ehr_feedback()
     return {
         "patient": patient.pk,
         "draft": draft.pk,
@@ -243,6 +247,31 @@ def scenario(e2e_users):
         "site": sites[0].pk,
         "planned": planned.pk,
     }
+
+
+def _ehr_feedback():
+    """Cards an EHR showed, one overridden with a long reason, for the feedback report."""
+    ehr = make_ehr_client()
+    for number, (rule, outcome) in enumerate(
+        [("CRYO-EYE", "overridden"), ("EXT-FEW", "accepted"), ("", "accepted")]
+    ):
+        card = CdsCard.objects.create(
+            uuid=uuid.UUID(int=number + 1),
+            ehr_client=ehr,
+            service="milia-order-sign",
+            hook_instance="hook",
+            rule=rule,
+            indicator="critical" if rule == "CRYO-EYE" else "info",
+            summary="A card",
+        )
+        CdsFeedback.objects.create(
+            card=card,
+            ehr_client=ehr,
+            outcome=outcome,
+            override_display="The patient was told of the risk and chose this treatment",
+            user_comment="Cyst on the eyebrow, well clear of the eyelid margin",
+            outcome_at=timezone.now(),
+        )
 
 
 def _log_in(context, live_server, role, refused):
