@@ -435,7 +435,7 @@ def test_feedback_override_with_reason_is_stored_audited_and_shown_to_clinic_adm
         "<li>The patient was told of the risk and chose this treatment "
         "(“Cyst on the brow, not the lid”): 1</li>"
     ) in page
-    assert '<td class="text-end">100 %</td>' in page
+    assert '<td class="text-end" data-label="override rate">100 %</td>' in page
 
 
 def test_feedback_report_counts_overrides_per_rule(client, ehr_client):

@@ -408,7 +408,7 @@ def test_today_lists_todays_sessions_with_print_links_and_mark_done(staff_client
         f"{sheet_url(planned, view='aftercare_pdf')}?session={session.pk}",
         f"/sessions/{session.pk}/done/",
     ]
-    assert "<td>1 of 1</td>" in rows[0]
+    assert '<td data-label="Session">1 of 1</td>' in rows[0]
 
 
 def test_today_greys_a_done_session_and_shows_done(staff_client, dermatologist, staff):
