@@ -81,9 +81,9 @@ def test_every_next_the_app_reads_goes_through_the_host_check():
         if reads.search(path.read_text())
     }
 
-    # Only _safe_next reads it (url_has_allowed_host_and_scheme); Django's login, logout and
-    # the admin's check it themselves (the tests above).
-    assert readers == {"views.py": 1}
+    # Only _safe_next reads it, posted or in a GET's query (url_has_allowed_host_and_scheme);
+    # Django's login, logout and the admin's check it themselves (the tests above).
+    assert readers == {"views.py": 2}
 
 
 # --- After an idle logoff ---------------------------------------------------------------------

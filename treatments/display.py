@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from django.utils.text import get_text_list
 
+from treatments.planning import HOME_REVIEW_WEEKS, is_home_treatment
 from treatments.reference import anchor
-from treatments.rules import STATUS_LABELS, STATUSES, CaseResult, in_sentence, site_words
+from treatments.rules import STATUS_LABELS, STATUSES, CaseResult, Course, in_sentence, site_words
 
 _STATUS_LOOK = {
     # status: (icon, Bootstrap colour); the words are the vocabulary's
@@ -77,6 +78,15 @@ class SiteRow:
     cells: tuple  # (treatment name, StatusBadge) in the order of the case's options
 
 
+def course_description(treatment: str, course: Course) -> str:
+    """A treatment's typical course in words, the same wherever it shows (the options, the
+    plan form): the advice's own note; a home treatment adds when it is reviewed."""
+    weeks = HOME_REVIEW_WEEKS.get(treatment)
+    if weeks is None:
+        return course.note
+    return f"{course.note} No sessions at the clinic: a review after {weeks} weeks."
+
+
 def option_rows(result: CaseResult, names: dict[str, str]) -> list[OptionRow]:
     """The case's options, each with where it holds at which status (several sites only)."""
     return [
@@ -87,7 +97,7 @@ def option_rows(result: CaseResult, names: dict[str, str]) -> list[OptionRow]:
             badge=StatusBadge.of(option.status),
             reasons=option.reasons,
             cautions=option.cautions,
-            course_note=option.course.note,
+            course_note=course_description(option.treatment, option.course),
             where=_where(option.treatment, result),
         )
         for option in result.options
@@ -123,9 +133,10 @@ class PlanRow:
     name: str
     badge: StatusBadge
     rank: int
-    typical_course: str
+    course_note: str
     site_choices: tuple[PlanSiteChoice, ...]
     contraindicated_somewhere: bool = False
+    at_home: bool = False  # no sessions at the clinic: a review date instead
 
 
 def plan_rows(formset, result: CaseResult, sites, treatments: dict) -> list[PlanRow]:
@@ -147,12 +158,13 @@ def plan_rows(formset, result: CaseResult, sites, treatments: dict) -> list[Plan
                 name=treatments[code].name,
                 badge=StatusBadge.of(case_option[code].status),
                 rank=case_option[code].rank,
-                typical_course=treatments[code].typical_course,
+                course_note=course_description(code, case_option[code].course),
                 site_choices=tuple(
                     PlanSiteChoice(widget=box, badge=StatusBadge.of(status))
                     for box, status in zip(checkboxes, status_at, strict=True)
                 ),
                 contraindicated_somewhere="contraindicated" in status_at,
+                at_home=is_home_treatment(code),
             )
         )
     return rows
