@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in
+from tests.e2e.test_accessibility import serious_violations
 from tests.factories import make_consultation, make_course, make_patient, make_site
 from treatments.models import PlannedTreatment, Session
 
@@ -52,6 +53,7 @@ def test_marking_a_later_session_first_asks_for_a_reason(page, live_server, e2e_
     page.get_by_role("button", name="Confirm: session 3 done").click()
     expect(page.get_by_text(re.compile("Say why in “Reason for marking it done”"))).to_be_visible()
     assert planned.treatment_sessions.get(number=3).is_done is False
+    assert serious_violations(page) == []
 
     page.get_by_label("Reason for marking it done").fill("The whole face was treated today.")
     page.get_by_role("button", name="Confirm: session 3 done").click()
