@@ -668,9 +668,14 @@ def test_the_database_refuses_any_change_under_a_signed_consultation(signed_plan
 
     assert refused == dict.fromkeys(changes, True)
     assert _record_of(consultation) == before
-    # Sessions record what took place: marking one done is still possible.
-    Session.objects.filter(pk=session.pk).update(done_at=timezone.now(), done_by=staff)
-    assert Session.objects.get(pk=session.pk).done_by == staff
+    # Sessions record what took place: marking one done (with its reason) is still possible,
+    # and so is undoing it.
+    Session.objects.filter(pk=session.pk).update(
+        done_at=timezone.now(), done_by=staff, done_reason="Brought forward."
+    )
+    assert Session.objects.get(pk=session.pk).done_reason == "Brought forward."
+    Session.objects.filter(pk=session.pk).update(done_at=None, done_by=None, done_reason="")
+    assert Session.objects.get(pk=session.pk).done_by is None
 
 
 @pytest.mark.skipif(
