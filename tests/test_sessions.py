@@ -407,7 +407,7 @@ def _retinoid_reviewed_on(dermatologist, day):
     return planned
 
 
-def test_today_and_the_session_list_show_a_retinoid_review_not_a_session(
+def test_today_session_list_and_patient_show_a_retinoid_review_not_a_session(
     staff_client, dermatologist
 ):
     today = timezone.localdate()
@@ -420,6 +420,8 @@ def test_today_and_the_session_list_show_a_retinoid_review_not_a_session(
     assert "Home treatment reviews today" in today_html
     assert patient.full_name in today_html and "No sessions today." in today_html
     assert "review of topical retinoid used at home" in list_html
+    patient_html = staff_client.get(f"/patients/{patient.pk}/").content.decode()
+    assert f'<span class="review-date">{today:%a} {today.day} {today:%b %Y}</span>' in patient_html
     assert [row.count("<td") for row in _rows(list_html)] == [1]  # "No sessions from today on."
 
 

@@ -457,6 +457,19 @@ class PlannedTreatmentQuerySet(models.QuerySet):
             "review_on", "id"
         )
 
+    def reviews_of(self, patient):
+        """A patient's home treatments of signed plans with their review dates, past ones too,
+        soonest first."""
+        return (
+            self.filter(
+                plan__consultation__status="signed",
+                plan__consultation__patient=patient,
+                review_on__isnull=False,
+            )
+            .select_related("treatment", "plan__consultation__patient")
+            .order_by("review_on", "id")
+        )
+
 
 class PlannedTreatment(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="treatments")

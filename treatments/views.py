@@ -6,7 +6,6 @@ still posts and redirects.
 """
 
 import time
-from datetime import date
 from functools import wraps
 
 from django.contrib import messages
@@ -182,9 +181,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     # The whole history, done sessions included (shown as done, by whom and when).
     sessions = Session.objects.history_of(patient)
-    reviews = PlannedTreatment.objects.reviews_from(date.min).filter(
-        plan__consultation__patient=patient
-    )
+    reviews = PlannedTreatment.objects.reviews_of(patient)
     return render(
         request,
         "treatments/patient_detail.html",
