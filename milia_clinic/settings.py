@@ -255,6 +255,16 @@ LOGGING = {
 
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "Milia Clinic")
 CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "01632 960000")
+# The weekdays the clinic is open (sessions and reviews are only ever dated on them), e.g.
+# MILIA_CLINIC_OPEN_DAYS=mon,tue,wed,thu,fri,sat. Weekday numbers as date.weekday(): Monday 0.
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_open_days = [day.lower()[:3] for day in env_list("MILIA_CLINIC_OPEN_DAYS", "mon,tue,wed,thu,fri")]
+if not _open_days or any(day not in _WEEKDAYS for day in _open_days):
+    raise ImproperlyConfigured(
+        "MILIA_CLINIC_OPEN_DAYS must list weekdays (mon, tue, wed, thu, fri, sat, sun), "
+        f"comma-separated; got {os.environ.get('MILIA_CLINIC_OPEN_DAYS')!r}."
+    )
+MILIA_CLINIC_OPEN_DAYS = frozenset(_WEEKDAYS.index(day) for day in _open_days)
 
 # --- Clinical rules -------------------------------------------------------------------------
 # Overrides of the rule thresholds (names as in treatments.rules.Thresholds), e.g.

@@ -158,7 +158,12 @@ def test_sheet_for_a_next_session_without_a_date_asks_to_book_it(dermatologist):
 
 def test_sheet_for_skips_a_later_session_already_done(dermatologist, staff):
     planned = make_course(dermatologist, code="chemical_peel", sessions=3, interval_weeks=2)
-    services.session_mark_done(session=planned.treatment_sessions.get(number=2), user=staff)
+    services.session_mark_done(
+        session=planned.treatment_sessions.get(number=2),
+        on=timezone.localdate(),
+        by=staff,
+        reason="Both sites treated at the first visit.",
+    )
 
     sheet = aftercare.sheet_for(fetched(planned), planned.treatment_sessions.get(number=1))
 
@@ -180,7 +185,9 @@ def test_sheet_for_no_session_prints_the_plan_without_a_series(dermatologist):
 
 def test_session_of_defaults_to_the_first_session_not_done(dermatologist, staff):
     planned = make_course(dermatologist, code="chemical_peel", sessions=3, interval_weeks=2)
-    services.session_mark_done(session=planned.treatment_sessions.get(number=1), user=staff)
+    services.session_mark_done(
+        session=planned.treatment_sessions.get(number=1), on=timezone.localdate(), by=staff
+    )
 
     session = aftercare.session_of(fetched(planned), None)
 
@@ -190,7 +197,9 @@ def test_session_of_defaults_to_the_first_session_not_done(dermatologist, staff)
 def test_session_of_defaults_to_the_last_session_when_all_are_done(dermatologist, staff):
     planned = make_course(dermatologist, code="chemical_peel", sessions=2, interval_weeks=2)
     for session in planned.treatment_sessions.all():
-        services.session_mark_done(session=session, user=staff)
+        services.session_mark_done(
+            session=session, on=timezone.localdate(), by=staff, reason="Brought forward."
+        )
 
     session = aftercare.session_of(fetched(planned), None)
 
@@ -229,7 +238,9 @@ def test_sessions_scheduled_on_lists_the_days_signed_sessions_done_or_not_by_pat
     abe = make_course(dermatologist, patient=make_patient(given_name="Abe", family_name="Adams"))
     make_course(dermatologist, signed=False)  # a draft: not scheduled yet
     make_course(dermatologist, starts_on=today + timedelta(days=1))  # tomorrow
-    services.session_mark_done(session=zoe.treatment_sessions.get(), user=staff)
+    services.session_mark_done(
+        session=zoe.treatment_sessions.get(), on=timezone.localdate(), by=staff
+    )
 
     sessions = Session.objects.scheduled_on(today)
 

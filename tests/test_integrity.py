@@ -81,9 +81,9 @@ def test_every_next_the_app_reads_goes_through_the_host_check():
         if reads.search(path.read_text())
     }
 
-    # Only _safe_next reads it (url_has_allowed_host_and_scheme); Django's login, logout and
-    # the admin's check it themselves (the tests above).
-    assert readers == {"views.py": 1}
+    # Only _safe_next reads it, posted or in a GET's query (url_has_allowed_host_and_scheme);
+    # Django's login, logout and the admin's check it themselves (the tests above).
+    assert readers == {"views.py": 2}
 
 
 # --- After an idle logoff ---------------------------------------------------------------------
@@ -668,9 +668,14 @@ def test_the_database_refuses_any_change_under_a_signed_consultation(signed_plan
 
     assert refused == dict.fromkeys(changes, True)
     assert _record_of(consultation) == before
-    # Sessions record what took place: marking one done is still possible.
-    Session.objects.filter(pk=session.pk).update(done_at=timezone.now(), done_by=staff)
-    assert Session.objects.get(pk=session.pk).done_by == staff
+    # Sessions record what took place: marking one done (with its reason) is still possible,
+    # and so is undoing it.
+    Session.objects.filter(pk=session.pk).update(
+        done_at=timezone.now(), done_by=staff, done_reason="Brought forward."
+    )
+    assert Session.objects.get(pk=session.pk).done_reason == "Brought forward."
+    Session.objects.filter(pk=session.pk).update(done_at=None, done_by=None, done_reason="")
+    assert Session.objects.get(pk=session.pk).done_by is None
 
 
 @pytest.mark.skipif(

@@ -27,12 +27,12 @@ QUERY_BUDGET = {
     "home_staff": 5,
     "patient_list": 6,
     "patient_search": 6,
-    "patient_detail": 7,
+    "patient_detail": 8,  # 7, and the patient's home treatment reviews
     "consultation_draft": 10,
     "consultation_signed": 11,
     "plan": 11,  # 10, and the consultation's patient for the audit
-    "session_list": 6,
-    "today": 8,  # 7, and today's patients for the audit
+    "session_list": 7,  # 6, and the upcoming home treatment reviews
+    "today": 10,  # 7, today's reviews, and today's patients (sessions, reviews) for the audit
     "aftercare_sheet": 8,
     "aftercare_pdf": 8,
     "api": 2,

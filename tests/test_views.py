@@ -4,7 +4,14 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests.factories import make_consultation, make_course, make_patient, make_planned, make_site
+from tests.factories import (
+    make_consultation,
+    make_course,
+    make_patient,
+    make_planned,
+    make_site,
+    sign,
+)
 from treatments.models import (
     Consultation,
     LesionSite,
@@ -365,6 +372,7 @@ def test_sign_without_sites_is_refused(dermatologist_client, dermatologist):
 def test_staff_marks_a_session_done(staff_client, staff, dermatologist):
     consultation, eyelid, forehead = _eyelid_and_forehead(dermatologist)
     session = make_planned(consultation, sites=[forehead]).treatment_sessions.get()
+    sign(consultation)
 
     response = staff_client.post(f"/sessions/{session.pk}/done/")
 

@@ -125,7 +125,7 @@ def sheet_for(planned: PlannedTreatment, session: Session | None = None) -> Afte
         treatment_name=treatment.patient_name,
         sites=sites_in_words(treated),
         session_text=session_text,
-        next_session=_next_session_text(later),
+        next_session=_next_visit_text(planned.review_on, later),
         what_was_done=treatment.patient_what_was_done.strip(),
         what_to_expect=treatment.patient_what_to_expect.strip(),
         do=lines_for_sites(treatment.patient_do, locations),
@@ -193,6 +193,13 @@ def _in_order(planned: PlannedTreatment) -> list[Session]:
 
 def long_date(day: date) -> str:
     return dateformat.format(day, DATE_FORMAT)
+
+
+def _next_visit_text(review_on: date | None, later: list[Session]) -> str:
+    """The next session, or for a home treatment its review (a visit to see how it works)."""
+    if review_on is not None:
+        return f"{long_date(review_on)}: a check-up to see how the treatment is working."
+    return _next_session_text(later)
 
 
 def _next_session_text(later: list[Session]) -> str:

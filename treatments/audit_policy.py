@@ -84,7 +84,11 @@ def _patients_printed_today(request, kwargs) -> list[int | None]:
 
 
 def _listed_today(request, kwargs, response) -> list[int]:
-    return _sessions_today()
+    """Today's sessions' patients, and those whose home treatment is reviewed today."""
+    reviewed = PlannedTreatment.objects.reviews_from(until=timezone.localdate()).values_list(
+        "plan__consultation__patient_id", flat=True
+    )
+    return sorted(set(_sessions_today()) | set(reviewed))
 
 
 def _search_detail(request) -> dict:
@@ -171,6 +175,13 @@ PAGES: dict[str, Access | Callable] = {
     "treatments:site_delete": _consultation_page(
         "Was shown a consultation after removing a site", arg="site_pk", model=LesionSite
     ),
+    "treatments:session_done": Access(
+        Action.VIEW_PATIENT,
+        "Opened a session to confirm it took place",
+        object_type="treatments.session",
+        object_arg="session_pk",
+        patients=patient_of(Session, "session_pk"),
+    ),
     "treatments:session_list": Access(
         Action.VIEW_LIST, "Listed the upcoming sessions", listed=noted, detail=_page_detail
     ),
@@ -223,7 +234,7 @@ PAGES: dict[str, Access | Callable] = {
 # View name → why it shows no patient data.
 NO_PATIENT_DATA: dict[str, str] = {
     "treatments:patient_create": "an empty form; the registration is recorded as a change",
-    "treatments:session_done": "redirects; marking the session done is recorded as a change",
+    "treatments:session_undo": "redirects; undoing a session done is recorded as a change",
     "treatments:session_keepalive": "answers 204",
     "treatments:api_recommendations": "evaluates the case the caller sends; reads no record",
     "treatments:rules_reference": "the rule table, its sources and thresholds",

@@ -9,8 +9,17 @@ from dataclasses import dataclass
 
 from django.utils.text import get_text_list
 
+from treatments.planning import HOME_REVIEW_WEEKS, is_home_treatment
 from treatments.reference import anchor
-from treatments.rules import STATUS_LABELS, STATUSES, CaseResult, Option, in_sentence, join_words
+from treatments.rules import (
+    STATUS_LABELS,
+    STATUSES,
+    CaseResult,
+    Course,
+    Option,
+    in_sentence,
+    join_words,
+)
 from treatments.rules.by_site import site_groups, where_sentence
 
 _STATUS_LOOK = {
@@ -106,10 +115,19 @@ def _option_row(option: Option, names: dict[str, str], result: CaseResult | None
         badge=_case_badge(option.status, {group.badge.status for group in where}),
         reasons=option.reasons,
         cautions=option.cautions,
-        course_note=option.course.note,
+        course_note=course_description(option.treatment, option.course),
         where_text=where_sentence(option.treatment, result) if result is not None else "",
         where=where,
     )
+
+
+def course_description(treatment: str, course: Course) -> str:
+    """A treatment's typical course in words, the same wherever it shows (the options, the
+    plan form): the advice's own note; a home treatment adds when it is reviewed."""
+    weeks = HOME_REVIEW_WEEKS.get(treatment)
+    if weeks is None:
+        return course.note
+    return f"{course.note} No sessions at the clinic: a review after {weeks} weeks."
 
 
 def option_rows(result: CaseResult, names: dict[str, str]) -> list[OptionRow]:
@@ -152,9 +170,10 @@ class PlanRow:
     name: str
     badge: StatusBadge
     rank: int
-    typical_course: str
+    course_note: str
     site_choices: tuple[PlanSiteChoice, ...]
     contraindicated_somewhere: bool = False
+    at_home: bool = False  # no sessions at the clinic: a review date instead
 
 
 def plan_rows(formset, result: CaseResult, sites, treatments: dict) -> list[PlanRow]:
@@ -176,12 +195,13 @@ def plan_rows(formset, result: CaseResult, sites, treatments: dict) -> list[Plan
                 name=treatments[code].name,
                 badge=_case_badge(case_option[code].status, set(status_at)),
                 rank=case_option[code].rank,
-                typical_course=treatments[code].typical_course,
+                course_note=course_description(code, case_option[code].course),
                 site_choices=tuple(
                     PlanSiteChoice(widget=box, badge=StatusBadge.of(status))
                     for box, status in zip(checkboxes, status_at, strict=True)
                 ),
                 contraindicated_somewhere="contraindicated" in status_at,
+                at_home=is_home_treatment(code),
             )
         )
     return rows

@@ -234,8 +234,13 @@ def _add_plan(add, plan, consultation, patient_ref, condition_ref) -> None:
         code = planned.treatment.code
         planned_sites = list(planned.sites.all())
         where = get_text_list([rules.site_words(s.location, s.side) for s in planned_sites], "and")
-        description = f"{cds_hooks.TREATMENT_NAMES[code]} at the {where}: {planned.sessions} "
-        description += "session" + ("s" if planned.sessions != 1 else "")
+        description = f"{cds_hooks.TREATMENT_NAMES[code]} at the {where}: "
+        if planned.sessions is None:  # a home treatment: no sessions, a review
+            description += "used at home"
+        else:
+            description += f"{planned.sessions} session" + ("s" if planned.sessions != 1 else "")
+        if planned.review_on:
+            description += f", review on {planned.review_on.isoformat()}"
         if planned.interval_weeks:
             description += f", every {planned.interval_weeks} weeks"
         if not signed:
@@ -272,9 +277,10 @@ def _add_plan(add, plan, consultation, patient_ref, condition_ref) -> None:
             "reasonReference": [{"reference": condition_ref}],
             "bodySite": [body_site_concept(s.location, s.side) for s in planned_sites],
             "authoredOn": consultation.signed_at.isoformat(),
-            "quantityQuantity": {"value": planned.sessions, "unit": "sessions"},
             "patientInstruction": description,
         }
+        if planned.sessions is not None:
+            resource["quantityQuantity"] = {"value": planned.sessions, "unit": "sessions"}
         if planned.starts_on:
             resource["occurrenceDateTime"] = planned.starts_on.isoformat()
         if notes:

@@ -15,6 +15,7 @@ from treatments.models import (
     Side,
     TreatmentCode,
 )
+from treatments.planning import is_home_treatment
 from treatments.rules import (
     MAX_AGE_YEARS,
     MAX_COUNT,
@@ -222,7 +223,7 @@ class PlanRowForm(forms.Form):
     interval_weeks = forms.IntegerField(
         label="Interval (weeks)", min_value=1, max_value=52, required=False
     )
-    starts_on = forms.DateField(label="First session", required=False, widget=DateInput)
+    starts_on = forms.DateField(label="Starts on", required=False, widget=DateInput)
     product_notes = forms.CharField(label="Product and strength", max_length=200, required=False)
     override_reason = forms.CharField(
         label="Reason for this choice",
@@ -244,9 +245,14 @@ class PlanRowForm(forms.Form):
         cleaned = super().clean()
         if not cleaned.get("include"):
             return cleaned
-        name = TreatmentCode(cleaned.get("treatment", "extraction")).label
+        code = cleaned.get("treatment", "extraction")
+        name = TreatmentCode(code).label
         if not cleaned.get("sites"):
             self.add_error("sites", f"Choose at least one site for {in_sentence(name)}.")
+        if is_home_treatment(code):
+            # Used at home: no sessions at the clinic, whatever was posted; a review instead.
+            cleaned["sessions"] = cleaned["interval_weeks"] = None
+            return cleaned
         if cleaned.get("sessions") is None and "sessions" not in self.errors:
             self.add_error("sessions", "Enter the number of sessions.")
         if (
@@ -309,6 +315,18 @@ class BasePlanFormSet(forms.BaseFormSet):
                 continue
             for field, message in problems.get(form.cleaned_data["treatment"], []):
                 form.add_error(field, ValidationError(message, code="plan_review"))
+
+
+class SessionDoneForm(forms.Form):
+    """The confirmation that a session took place; a reason when it is early or out of order
+    (the service says when one is needed)."""
+
+    reason = forms.CharField(
+        label="Reason for marking it done",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 PlanFormSet = forms.formset_factory(

@@ -473,16 +473,48 @@ class Plan(models.Model):
             refuse_if_signed(self.consultation)
 
 
+class PlannedTreatmentQuerySet(models.QuerySet):
+    def reviews_from(self, on: date | None = None, *, until: date | None = None):
+        """Home treatments of signed plans whose review falls on ``on`` (default: today) or
+        later (up to ``until`` when given), soonest first, with their patient."""
+        on = on or timezone.localdate()
+        found = self.filter(plan__consultation__status="signed", review_on__gte=on)
+        if until is not None:
+            found = found.filter(review_on__lte=until)
+        return found.select_related("treatment", "plan__consultation__patient").order_by(
+            "review_on", "id"
+        )
+
+    def reviews_of(self, patient):
+        """A patient's home treatments of signed plans with their review dates, past ones too,
+        soonest first."""
+        return (
+            self.filter(
+                plan__consultation__status="signed",
+                plan__consultation__patient=patient,
+                review_on__isnull=False,
+            )
+            .select_related("treatment", "plan__consultation__patient")
+            .order_by("review_on", "id")
+        )
+
+
 class PlannedTreatment(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="treatments")
     treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="+")
     sites = models.ManyToManyField(LesionSite, related_name="planned_treatments")
-    sessions = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    # None for a home treatment (the retinoid): it has no sessions at the clinic, a review.
+    sessions = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
     interval_weeks = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1)]
     )
     product_notes = models.CharField("product and strength", max_length=200, blank=True)
     starts_on = models.DateField("first session", null=True, blank=True)
+    review_on = models.DateField(
+        "review", null=True, blank=True, help_text="When a home treatment is reviewed."
+    )
     # Required by the workflow when the choice departs from the first-ranked option or is
     # contraindicated: the clinician's feedback that decision-support standards ask for.
     override_reason = models.TextField(blank=True)
@@ -495,13 +527,16 @@ class PlannedTreatment(models.Model):
         "contraindication accepted", default=False, editable=False
     )
 
+    objects = PlannedTreatmentQuerySet.as_manager()
+
     class Meta:
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(sessions__gte=1),
+                condition=Q(sessions__isnull=True) | Q(sessions__gte=1),
                 name="planned_sessions_at_least_1",
-                violation_error_message="A planned treatment has at least 1 session.",
+                violation_error_message="A planned treatment has at least 1 session, or none "
+                "at the clinic (a home treatment).",
             ),
             models.CheckConstraint(
                 condition=Q(interval_weeks__isnull=True) | Q(interval_weeks__gte=1),
@@ -516,6 +551,8 @@ class PlannedTreatment(models.Model):
         ]
 
     def __str__(self):
+        if self.sessions is None:
+            return f"{self.treatment} (at home)"
         return f"{self.treatment} × {self.sessions}"
 
     @property
@@ -551,6 +588,40 @@ class SessionQuerySet(models.QuerySet):
             .order_by("scheduled_for", "id")
         )
 
+    def listed_from(self, on: date | None = None) -> "SessionQuerySet":
+        """Due on ``on`` (default: today) or later, done or not (a done one shows as done),
+        soonest first."""
+        on = on or timezone.localdate()
+        return (
+            self.of_signed_plans()
+            .filter(scheduled_for__gte=on)
+            .with_patient()
+            .select_related("done_by")
+            .order_by("scheduled_for", "id")
+        )
+
+    def earlier_not_done(self, session: "Session") -> list[int]:
+        """The numbers of the sessions of ``session``'s course before it that are not done."""
+        return list(
+            self.filter(
+                planned_treatment=session.planned_treatment_id,
+                number__lt=session.number,
+                done_at__isnull=True,
+            )
+            .order_by("number")
+            .values_list("number", flat=True)
+        )
+
+    def history_of(self, patient) -> "SessionQuerySet":
+        """Every session of a patient's signed plans, done or not, by date (undated last)."""
+        return (
+            self.of_signed_plans()
+            .filter(planned_treatment__plan__consultation__patient=patient)
+            .with_patient()
+            .select_related("done_by")
+            .order_by(models.F("scheduled_for").asc(nulls_last=True), "planned_treatment", "number")
+        )
+
     def scheduled_on(self, day: date | None = None) -> "SessionQuerySet":
         """Due on ``day`` (default: today), done or not, with everything their aftercare sheets
         need, by patient then treatment: three queries whatever the number of sessions."""
@@ -559,6 +630,7 @@ class SessionQuerySet(models.QuerySet):
             self.of_signed_plans()
             .filter(scheduled_for=day)
             .with_patient()
+            .select_related("done_by")
             .prefetch_related(
                 "planned_treatment__sites",
                 models.Prefetch(
@@ -590,6 +662,8 @@ class Session(models.Model):
         blank=True,
         related_name="+",
     )
+    # Why it was marked done before its date or before an earlier session (empty otherwise).
+    done_reason = models.TextField("reason for marking it done", blank=True)
 
     objects = SessionQuerySet.as_manager()
 
@@ -628,6 +702,13 @@ class Session(models.Model):
     @property
     def is_done(self) -> bool:
         return self.done_at is not None
+
+    @property
+    def is_undoable(self) -> bool:
+        """Marked done today (in the clinic's time zone), so it may still be undone."""
+        return self.done_at is not None and timezone.localdate(self.done_at) == (
+            timezone.localdate()
+        )
 
 
 # --- EHR integration (issue 15): CDS Hooks clients, issued cards, their feedback --------------

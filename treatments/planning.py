@@ -8,11 +8,24 @@ Contraindications come in two strengths. An absolute one (cryotherapy in the eye
 says never) cannot be planned whatever the reason. Any other needs a reason of substance, at
 least `CONTRAINDICATION_REASON_MIN_CHARS` characters, and an explicit acceptance by the
 clinician; the plan then carries a flag that every list of sessions shows.
+
+It also dates a course (sessions fall only on the days the clinic is open, passed in, never
+closer together than the planned interval), dates the review of a home treatment, and says when
+marking a session done needs a reason (before its date, or before an earlier session).
 """
 
 from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
 
-from treatments.rules import TREATMENT_LABELS, CaseResult, Option, in_sentence, site_words
+from treatments.rules import (
+    PROCEDURES,
+    TREATMENT_LABELS,
+    CaseResult,
+    Option,
+    in_sentence,
+    join_words,
+    site_words,
+)
 
 # A reason for overriding a contraindication must say something: "x" or "ok" is no reason.
 CONTRAINDICATION_REASON_MIN_CHARS = 20
@@ -106,3 +119,83 @@ def reason_requirements(
                     f"{in_sentence(TREATMENT_LABELS[first.treatment])}"
                 )
     return why
+
+
+# --- Dates: open days, courses, reviews -----------------------------------------------------
+
+# Weekdays as ``date.weekday()`` numbers: Monday is 0. The clinic's are a setting.
+MONDAY_TO_FRIDAY = frozenset(range(5))
+
+# A home treatment is reviewed at the clinic instead of having sessions there. The guide says a
+# retinoid shows its effect "over several months" (guide: Topical Retinoids): the review comes
+# at three months, the least that "several months" means.
+HOME_REVIEW_WEEKS = {"topical_retinoid": 12}
+HOME_REVIEW_SOURCE = "guide: Topical Retinoids (results over several months)"
+
+
+def is_home_treatment(code: str) -> bool:
+    """Applied by the patient at home (the retinoid): no sessions at the clinic, a review."""
+    return code not in PROCEDURES
+
+
+def next_open_day(day: date, open_days: frozenset[int]) -> date:
+    """``day`` itself when the clinic is open then, else the next day it is."""
+    if not open_days:
+        raise ValueError("The clinic must be open on at least one day of the week.")
+    while day.weekday() not in open_days:
+        day += timedelta(days=1)
+    return day
+
+
+def session_dates(
+    starts_on: date | None,
+    sessions: int,
+    interval_weeks: int | None,
+    open_days: frozenset[int],
+) -> list[date | None]:
+    """The date of each session of a course, each on a day the clinic is open.
+
+    The first falls on ``starts_on`` (or the next open day); each later one a whole interval
+    after the one before it (or the next open day), so that no two sessions are ever closer
+    than the interval planned. Without a start date none is dated; without an interval only the
+    first is (the next are booked when the time comes).
+    """
+    if starts_on is None:
+        return [None] * sessions
+    first = next_open_day(starts_on, open_days)
+    if not interval_weeks:
+        return [first] + [None] * (sessions - 1)
+    dates = [first]
+    for _ in range(sessions - 1):
+        dates.append(next_open_day(dates[-1] + timedelta(weeks=interval_weeks), open_days))
+    return dates
+
+
+def review_date(code: str, starts_on: date, open_days: frozenset[int]) -> date | None:
+    """When a home treatment started on ``starts_on`` is reviewed (None: not a home treatment)."""
+    weeks = HOME_REVIEW_WEEKS.get(code)
+    if weeks is None:
+        return None
+    return next_open_day(starts_on + timedelta(weeks=weeks), open_days)
+
+
+def mark_done_concerns(
+    *, number: int, scheduled_for: date | None, on: date, earlier_not_done: Iterable[int]
+) -> list[str]:
+    """Why marking session ``number`` done on ``on`` needs a reason (empty: it needs none).
+
+    Before its date, or while an earlier session of the course is not done, it may be a
+    mistake (the wrong row, the wrong patient), so the person marking it says why.
+    """
+    concerns = []
+    if scheduled_for is not None and on < scheduled_for:
+        day = f"{scheduled_for:%a} {scheduled_for.day} {scheduled_for:%b %Y}"
+        concerns.append(f"it is planned for {day}, after today")
+    earlier = sorted(earlier_not_done)
+    if earlier:
+        numbers = join_words([str(n) for n in earlier])
+        concerns.append(
+            f"session{'s' if len(earlier) > 1 else ''} {numbers} of this course "
+            f"{'are' if len(earlier) > 1 else 'is'} not done yet"
+        )
+    return concerns

@@ -51,7 +51,9 @@ def today(request: HttpRequest) -> HttpResponse:
         )
         pdf_url = _with_query(reverse("treatments:today_pdf"), handout=with_handout)
         return _print_view(request, pages, title="Today's aftercare sheets", pdf_url=pdf_url)
-    return render(request, "treatments/today.html", {"sessions": sessions, "day": _today()})
+    reviews = PlannedTreatment.objects.reviews_from(until=timezone.localdate())
+    context = {"sessions": sessions, "day": _today(), "reviews": reviews}
+    return render(request, "treatments/today.html", context)
 
 
 @require_GET

@@ -5,9 +5,10 @@ these return.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 
-from treatments import display, services
-from treatments.models import Consultation, LesionSite, Patient, Plan, Treatment
+from treatments import display, planning, services
+from treatments.models import Consultation, LesionSite, Patient, Plan, Session, Treatment
 from treatments.permissions import can_change_consultation
 from treatments.rules import CaseResult, Finding, InvalidCase
 
@@ -65,4 +66,33 @@ def consultation_chart(pk: int, *, user) -> Chart:
         advice=result.advice if result else (),
         plan=plan,
         can_edit=can_change_consultation.test(user, consultation),
+    )
+
+
+@dataclass(frozen=True)
+class SessionToMark:
+    """A session as its confirmation page shows it, with why marking it now needs a reason
+    (``concerns``, empty when it needs none)."""
+
+    session: Session
+    patient: Patient
+    concerns: list[str]
+
+
+def session_to_mark(pk: int, *, on: date) -> SessionToMark:
+    """A session of a signed plan, to be marked done on ``on``; ``Session.DoesNotExist`` when
+    there is none."""
+    session = Session.objects.of_signed_plans().with_patient().select_related("done_by").get(pk=pk)
+    concerns = []
+    if not session.is_done:
+        concerns = planning.mark_done_concerns(
+            number=session.number,
+            scheduled_for=session.scheduled_for,
+            on=on,
+            earlier_not_done=Session.objects.earlier_not_done(session),
+        )
+    return SessionToMark(
+        session=session,
+        patient=session.planned_treatment.plan.consultation.patient,
+        concerns=concerns,
     )

@@ -7,9 +7,10 @@ tried treatments in a fixed number of queries, whatever the number of sites.
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
@@ -376,12 +377,17 @@ def plan_save(
     treatments = Treatment.objects.in_bulk(field_name="code")
     for choice in choices:
         where = contraindicated.get(choice.treatment, [])
+        at_home = planning.is_home_treatment(choice.treatment)
         planned = PlannedTreatment.objects.create(
             plan=plan,
             treatment=treatments[choice.treatment],
-            sessions=choice.sessions,
-            interval_weeks=choice.interval_weeks,
+            # A home treatment has no sessions at the clinic: a review instead.
+            sessions=None if at_home else choice.sessions,
+            interval_weeks=None if at_home else choice.interval_weeks,
             starts_on=choice.starts_on,
+            review_on=planning.review_date(
+                choice.treatment, choice.starts_on or consultation.date, clinic_open_days()
+            ),
             product_notes=choice.product_notes,
             override_reason=choice.override_reason,
             contraindicated_at=get_text_list(where, "and"),
@@ -392,13 +398,21 @@ def plan_save(
     return plan
 
 
+def clinic_open_days() -> frozenset[int]:
+    """The weekdays the clinic is open (``date.weekday()`` numbers), from settings."""
+    return frozenset(settings.MILIA_CLINIC_OPEN_DAYS)
+
+
+def first_session_default(consultation: Consultation) -> date:
+    """Where a planned treatment starts unless the clinician says otherwise: the consultation's
+    date, or the next day the clinic is open."""
+    return planning.next_open_day(consultation.date, clinic_open_days())
+
+
 def session_dates(starts_on: date | None, sessions: int, interval_weeks: int | None) -> list:
-    """The date of each session of a course: the first on ``starts_on``, then every interval."""
-    if starts_on is None:
-        return [None] * sessions
-    if not interval_weeks:
-        return [starts_on] + [None] * (sessions - 1)
-    return [starts_on + timedelta(weeks=interval_weeks * n) for n in range(sessions)]
+    """The date of each session of a course, on the days the clinic is open
+    (``planning.session_dates``)."""
+    return planning.session_dates(starts_on, sessions, interval_weeks, clinic_open_days())
 
 
 @transaction.atomic
@@ -452,6 +466,8 @@ def consultation_sign(
             raise PlanNeedsReview(problems)
         # One save each, not bulk_create (which sends no signal): each session is audited.
         for p in planned_treatments:
+            if p.sessions is None:
+                continue  # a home treatment: reviewed on p.review_on, no session at the clinic
             dates = session_dates(p.starts_on, p.sessions, p.interval_weeks)
             for number, day in enumerate(dates, start=1):
                 Session.objects.create(planned_treatment=p, number=number, scheduled_for=day)
@@ -466,11 +482,63 @@ def consultation_sign(
 
 
 @transaction.atomic
-def session_mark_done(*, session: Session, user) -> Session:
-    """Record that a session took place (once: a second call changes nothing)."""
+def session_mark_done(*, session: Session, on: date, by, reason: str = "") -> Session:
+    """Record that a session took place, marked on ``on`` (the clinic's today) by ``by``.
+
+    Before its date, or while an earlier session of its course is not done, it needs a
+    ``reason`` (kept with the session); without one ``ValidationError`` names the ``reason``
+    field and says why. A session already done is left as it is.
+    """
+    _refuse_unless_may_record_sessions(by)
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    if session.done_at is not None:
+        return session
+    concerns = planning.mark_done_concerns(
+        number=session.number,
+        scheduled_for=session.scheduled_for,
+        on=on,
+        earlier_not_done=Session.objects.earlier_not_done(session),
+    )
+    reason = reason.strip()
+    if concerns and not reason:
+        raise ValidationError(
+            {
+                "reason": ValidationError(
+                    f"Session {session.number} cannot be marked done without a reason: "
+                    + "; and ".join(concerns)
+                    + ". Say why in “Reason for marking it done”, or mark the right session.",
+                    code="reason_required",
+                )
+            }
+        )
+    session.done_at = timezone.now()
+    session.done_by = by
+    session.done_reason = reason if concerns else ""
+    session.full_clean()
+    session.save(update_fields=["done_at", "done_by", "done_reason"])
+    return session
+
+
+@transaction.atomic
+def session_undo(*, session: Session, on: date, by) -> Session:
+    """Take back a session marked done by mistake: only on the day it was marked (``on``, the
+    clinic's today), by one who may record sessions (staff, dermatologists); the change is
+    audited."""
+    _refuse_unless_may_record_sessions(by)
     session = Session.objects.select_for_update().get(pk=session.pk)
     if session.done_at is None:
-        session.done_at = timezone.now()
-        session.done_by = user
-        session.save(update_fields=["done_at", "done_by"])
+        raise ValidationError("This session is not marked done.", code="not_done")
+    if timezone.localdate(session.done_at) != on:
+        raise ValidationError(
+            "A session can only be undone on the day it was marked done.", code="too_late"
+        )
+    session.done_at = None
+    session.done_by = None
+    session.done_reason = ""
+    session.save(update_fields=["done_at", "done_by", "done_reason"])
     return session
+
+
+def _refuse_unless_may_record_sessions(user) -> None:
+    if not user.has_perm("treatments.change_session"):
+        raise PermissionDenied("Only clinic staff and dermatologists record sessions.")

@@ -24,6 +24,7 @@ urlpatterns = [
     path("sites/<int:site_pk>/delete/", views.site_delete, name="site_delete"),
     path("sessions/", views.session_list, name="session_list"),
     path("sessions/<int:session_pk>/done/", views.session_done, name="session_done"),
+    path("sessions/<int:session_pk>/undo/", views.session_undo, name="session_undo"),
     path("session/keepalive/", views.session_keepalive, name="session_keepalive"),
     path("today/", printing.today, name="today"),
     path("today/sheets.pdf", printing.today_pdf, name="today_pdf"),

@@ -10,10 +10,11 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -29,6 +30,7 @@ from treatments.forms import (
     PatientForm,
     PatientSearchForm,
     PlanFormSet,
+    SessionDoneForm,
 )
 from treatments.models import (
     Consultation,
@@ -177,13 +179,18 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .annotate(site_count=Count("sites"))
         .order_by("-date", "-id")
     )
-    sessions = Session.objects.upcoming().filter(
-        planned_treatment__plan__consultation__patient=patient
-    )
+    # The whole history, done sessions included (shown as done, by whom and when).
+    sessions = Session.objects.history_of(patient)
+    reviews = PlannedTreatment.objects.reviews_of(patient)
     return render(
         request,
         "treatments/patient_detail.html",
-        {"patient": patient, "consultations": consultations, "sessions": sessions},
+        {
+            "patient": patient,
+            "consultations": consultations,
+            "sessions": sessions,
+            "reviews": reviews,
+        },
     )
 
 
@@ -399,6 +406,7 @@ def _plan_initial(consultation, result, sites) -> list[dict]:
         .prefetch_related("sites")
     }
     first_choice = {site_result.options[0].treatment for site_result in result.sites}
+    starts_on = services.first_session_default(consultation)
     initial = []
     for option in result.options:
         catalogue = treatments[option.treatment]
@@ -424,9 +432,10 @@ def _plan_initial(consultation, result, sites) -> list[dict]:
             "include": not saved and option.treatment in first_choice
             and option.status == "recommended",
             "sites": first_at,
-            "sessions": catalogue.default_sessions or 1,
+            "sessions": None if planning.is_home_treatment(option.treatment)
+            else catalogue.default_sessions or 1,
             "interval_weeks": catalogue.default_interval_weeks,
-            "starts_on": timezone.localdate(),
+            "starts_on": starts_on,
         })  # fmt: skip
     return initial
 
@@ -437,29 +446,69 @@ def _plan_initial(consultation, result, sites) -> list[dict]:
 @require_GET
 @role_required("treatments.view_session")
 def session_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(Session.objects.upcoming(), SESSIONS_PER_PAGE).get_page(
+    # From today on, done ones included: a session marked done stays in the list, as done.
+    page = Paginator(Session.objects.listed_from(), SESSIONS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    reviews = list(PlannedTreatment.objects.reviews_from()[:SESSIONS_PER_PAGE])
     note_patients(
-        request, (s.planned_treatment.plan.consultation.patient_id for s in page.object_list)
+        request,
+        [s.planned_treatment.plan.consultation.patient_id for s in page.object_list]
+        + [planned.plan.consultation.patient_id for planned in reviews],
     )
     return render(
         request,
         "treatments/session_list.html",
         {
             "page": page,
+            "reviews": reviews,
             "previous_url": f"?page={page.previous_page_number()}" if page.has_previous() else "",
             "next_url": f"?page={page.next_page_number()}" if page.has_next() else "",
         },
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @role_required("treatments.change_session")
 def session_done(request: HttpRequest, session_pk: int) -> HttpResponse:
-    session = get_object_or_404(Session, pk=session_pk)
-    services.session_mark_done(session=session, user=request.user)
-    messages.success(request, "The session was recorded as done.")
+    """GET: the confirmation (and, when it is early or out of order, the reason it needs);
+    POST: the confirmed marking."""
+    today = timezone.localdate()
+    try:
+        found = selectors.session_to_mark(session_pk, on=today)
+    except Session.DoesNotExist:
+        raise Http404("No such session.") from None
+    form = SessionDoneForm(request.POST if request.method == "POST" else None)
+    back = _safe_next(request, default="treatments:session_list")
+    if form.is_bound and form.is_valid():
+        try:
+            services.session_mark_done(
+                session=found.session, on=today, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as refused:
+            form.add_error(None, refused)
+        else:
+            messages.success(request, f"Session {found.session.number} was recorded as done.")
+            return redirect(back)
+    return render(
+        request,
+        "treatments/session_done.html",
+        {"found": found, "form": form, "back": resolve_url(back)},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@role_required("treatments.change_session")
+def session_undo(request: HttpRequest, session_pk: int) -> HttpResponse:
+    """Take back a session marked done today by mistake."""
+    session = get_object_or_404(Session.objects.of_signed_plans(), pk=session_pk)
+    try:
+        services.session_undo(session=session, on=timezone.localdate(), by=request.user)
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+    else:
+        messages.success(request, f"Session {session.number} is no longer marked done.")
     return redirect(_safe_next(request, default="treatments:session_list"))
 
 
@@ -474,9 +523,12 @@ def session_keepalive(request: HttpRequest) -> HttpResponse:
 
 
 def _safe_next(request, *, default: str) -> str:
-    """The posted ``next`` page when it is one of this site's own, else ``default``: never a
-    redirect to another host (an open redirect)."""
-    target = request.POST.get("next", "")
+    """The ``next`` page (posted, or in the query string of a GET) when it is one of this
+    site's own, else ``default``: never a redirect to another host (an open redirect)."""
+    if request.method == "POST":
+        target = request.POST.get("next", "")
+    else:
+        target = request.GET.get("next", "")
     if url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):

@@ -117,7 +117,7 @@ PAGES = (
         (
             Action("link", "Print sheet", count=SESSIONS_TODAY),
             Action("link", "PDF for", count=SESSIONS_TODAY),
-            Action("button", "Mark done", count=SESSIONS_TODAY),
+            Action("link", "Mark done", count=SESSIONS_TODAY),
             Action("button", "Print all (PDF)"),
         ),
     ),
@@ -133,16 +133,22 @@ PAGES = (
         "treatments:session_list",
         "staff",
         "/sessions/",
-        (Action("button", "Mark done", count=SESSIONS_UPCOMING),),
+        (Action("link", "Mark done", count=SESSIONS_UPCOMING),),
     ),
     Page(
         "treatments:patient_detail",
         "staff",
         "/patients/{patient}/",
-        (Action("button", "Mark done"),),
+        (Action("link", "Mark done"),),
         label="staff",
     ),
     Page("treatments:consultation_detail", "staff", "/consultations/{signed}/", label="staff"),
+    Page(
+        "treatments:session_done",
+        "staff",
+        "/sessions/{later_session}/done/",
+        (Action("button", "Confirm: session"),),
+    ),
     Page(
         "treatments:aftercare_sheet",
         "staff",
@@ -165,7 +171,7 @@ NOT_PAGES = {
     "treatments:consultation_update": "POST only (the facts form on the consultation page)",
     "treatments:consultation_sign": "POST only; its button is checked on the consultation page",
     "treatments:site_delete": "POST only; the Remove buttons are checked on the consultation page",
-    "treatments:session_done": "POST only; the Mark done buttons are checked on Today and Sessions",
+    "treatments:session_undo": "POST only; its button shows once a session is done",
     "treatments:session_keepalive": "POST only, answers no page",
     "treatments:today_pdf": "a PDF file, laid out by print.css for paper",
     "treatments:aftercare_pdf": "a PDF file, laid out by print.css for paper",
@@ -246,6 +252,8 @@ def scenario(e2e_users):
         "signed": signed.pk,
         "site": sites[0].pk,
         "planned": planned.pk,
+        # A later session, so the confirmation asks for its reason too.
+        "later_session": planned.treatment_sessions.order_by("number").last().pk,
     }
 
 

@@ -97,7 +97,8 @@ class Command(BaseCommand):
         return users
 
     def _sign_a_plan(self, *, clinician):
-        """Kwame Mensah's forehead milium: cryotherapy today, so staff have a session to see."""
+        """Kwame Mensah's forehead milium: cryotherapy today (or the next day the clinic is
+        open), so staff have a session to see."""
         consultation = Consultation.objects.get(patient__medical_record_number="DEMO-0002")
         if consultation.is_signed:
             return
