@@ -133,13 +133,13 @@ PAGES = (
         "treatments:session_list",
         "staff",
         "/sessions/",
-        (Action("link", "Mark done", count=SESSIONS_UPCOMING),),
+        (Action("link", "Mark session", count=SESSIONS_UPCOMING),),
     ),
     Page(
         "treatments:patient_detail",
         "staff",
         "/patients/{patient}/",
-        (Action("link", "Mark done"),),
+        (Action("link", "Mark session"),),
         label="staff",
     ),
     Page("treatments:consultation_detail", "staff", "/consultations/{signed}/", label="staff"),
@@ -305,7 +305,8 @@ def _layout_problems(page, spec: Page, width: int) -> list[str]:
     problems = []
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     if scroll_width > width:
-        problems.append(f"scrolls sideways: {scroll_width} px wide")
+        culprits = page.evaluate(WIDEST_JS, width)
+        problems.append(f"scrolls sideways: {scroll_width} px wide, past the edge: {culprits}")
     for action in spec.actions:
         controls = action.find(page)
         found = controls.count()
@@ -325,6 +326,20 @@ def _layout_problems(page, spec: Page, width: int) -> list[str]:
         overlaps = page.evaluate(OVERLAPS_JS, spec.apart)
         problems.extend(f"overlap: {pair}" for pair in overlaps)
     return problems
+
+
+# The innermost elements that reach past the window's right edge, named for the failure message.
+WIDEST_JS = """(width) => {
+  // An element past the edge, or one whose content (a long word) overflows its own box.
+  const past = [...document.body.querySelectorAll("*")].filter(
+    (el) => el.getBoundingClientRect().right > width + 0.5
+      || (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === "visible"
+          && el.clientWidth > 0));
+  const innermost = past.filter((el) => !past.some((other) => other !== el && el.contains(other)));
+  return innermost.slice(0, 5).map((el) =>
+    `${el.tagName.toLowerCase()}${el.className ? "." + String(el.className).split(" ").join(".") : ""}`
+    + ` (to ${Math.round(el.getBoundingClientRect().left + el.scrollWidth)} px)`);
+}"""
 
 
 # Whether a box that scrolls sideways (a wide table's wrapper) hides part of the element.
