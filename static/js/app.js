@@ -34,8 +34,9 @@ document.addEventListener("click", (event) => {
 });
 
 // After htmx swaps in a form, move focus to the first field to correct, or to a new site
-// form's first field, so keyboard users land there.
-document.addEventListener("htmx:afterSwap", (event) => {
+// form's first field, so keyboard users land there. On settle: until then, an element that
+// kept its id still wears its old attributes (htmx's settling), without "is-invalid".
+document.addEventListener("htmx:afterSettle", (event) => {
   const target = event.detail.target;
   const invalid = firstInvalidField(target);
   if (invalid) {
