@@ -117,6 +117,24 @@ def test_site_create_with_letters_in_the_count_says_a_number_is_needed(
     assert LesionSite.objects.count() == 0
 
 
+# --- Required: the message names what is missing ---------------------------------------------
+
+
+def test_an_empty_required_field_is_named_in_its_message(dermatologist):
+    patient = PatientForm({})
+    site = LesionSiteForm({}, consultation=make_consultation(clinician=dermatologist))
+
+    assert (patient.is_valid(), site.is_valid()) == (False, False)
+    assert {name: errors for name, errors in patient.errors.items()} == {
+        "medical_record_number": ["Enter the record number."],
+        "given_name": ["Enter the given name."],
+        "family_name": ["Enter the family name."],
+        "date_of_birth": ["Enter the date of birth."],
+    }
+    assert site.errors["location"] == ["Choose the location."]
+    assert site.errors["largest_mm"] == ["Enter the largest diameter in mm."]
+
+
 # --- Text: too long is said, never cut --------------------------------------------------------
 
 

@@ -68,13 +68,20 @@ def whole_number_field(label, *, low, high, example, help_text="", error_message
     )
 
 
-class NamedLengthErrors:
-    """No silent cut: the browser is given no ``maxlength`` (a pasted value would be cut without
-    a word), and the server says how long a value may be and how long it is."""
+class NamedFieldErrors:
+    """Messages that name their field: "Enter the family name.", never "This field is required."
+    And no silent cut: the browser is given no ``maxlength`` (a pasted value would be cut without
+    a word); the server says how long a value may be and how long it is."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            if (
+                field.error_messages.get("required")
+                == forms.Field.default_error_messages["required"]
+            ):
+                verb = "Choose" if isinstance(field, forms.ChoiceField) else "Enter"
+                field.error_messages["required"] = f"{verb} the {in_sentence(str(field.label))}."
             if getattr(field, "max_length", None) is None:
                 continue
             field.widget.attrs.pop("maxlength", None)
@@ -84,7 +91,7 @@ class NamedLengthErrors:
             )
 
 
-class PatientForm(NamedLengthErrors, forms.ModelForm):
+class PatientForm(NamedFieldErrors, forms.ModelForm):
     class Meta:
         model = Patient
         fields = [
@@ -132,7 +139,7 @@ class PatientForm(NamedLengthErrors, forms.ModelForm):
         return born
 
 
-class ConsultationForm(NamedLengthErrors, forms.ModelForm):
+class ConsultationForm(NamedFieldErrors, forms.ModelForm):
     """The consultation's own facts. The date is checked by the record (``Consultation.clean``:
     not before the patient's birth, not after today in the clinic's time zone); the date picker
     is given the same bounds."""
@@ -164,7 +171,7 @@ TRIED_CHOICES = [
 ]
 
 
-class LesionSiteForm(forms.ModelForm):
+class LesionSiteForm(NamedFieldErrors, forms.ModelForm):
     """A site and, per treatment, whether it was already tried here and whether it helped.
 
     The numbers' limits are the rules' (``treatments.rules``): the hints, the messages and the
