@@ -125,7 +125,7 @@ def test_an_empty_required_field_is_named_in_its_message(dermatologist):
     site = LesionSiteForm({}, consultation=make_consultation(clinician=dermatologist))
 
     assert (patient.is_valid(), site.is_valid()) == (False, False)
-    assert {name: errors for name, errors in patient.errors.items()} == {
+    assert patient.errors == {
         "medical_record_number": ["Enter the record number."],
         "given_name": ["Enter the given name."],
         "family_name": ["Enter the family name."],
