@@ -104,6 +104,7 @@ def test_sheet_for_resolves_every_text_from_the_record_and_the_catalogue(dermato
         do=tuple(treatment.patient_do.split("\n")),
         dont=tuple(treatment.patient_dont.split("\n")),
         call_us=tuple(treatment.patient_call_us.split("\n")),
+        diagnosis="Milia (diagnosis code L72.0)",
     )
 
 
@@ -259,7 +260,7 @@ def test_sheets_for_sessions_gives_one_sheet_per_session_in_order(dermatologist)
     assert [sheet.patient_name for sheet in sheets] == ["Ada Adams", "Ada Brown", "Ada Clark"]
 
 
-def test_with_handout_puts_the_handout_after_each_sheet(dermatologist):
+def test_with_handout_puts_the_handout_after_each_patients_sheet(dermatologist):
     make_course(dermatologist)
     make_course(dermatologist)
     sheets = aftercare.sheets_for_sessions(Session.objects.scheduled_on())
@@ -268,6 +269,25 @@ def test_with_handout_puts_the_handout_after_each_sheet(dermatologist):
     pages = aftercare.with_handout(sheets, handout)
 
     assert pages == [sheets[0], handout, sheets[1], handout]
+
+
+def test_with_handout_gives_a_patient_with_two_treatments_the_handout_once(dermatologist):
+    adams, brown = make_patient(family_name="Adams"), make_patient(family_name="Brown")
+    make_course(dermatologist, patient=adams, code="cryotherapy")
+    make_course(dermatologist, patient=adams, code="extraction")
+    make_course(dermatologist, patient=brown, code="extraction")
+    sheets = aftercare.sheets_for_sessions(Session.objects.scheduled_on())
+    handout = aftercare.handout_sheet(Handout.objects.get(slug=aftercare.WHY_NOT_AT_HOME))
+
+    pages = aftercare.with_handout(sheets, handout)
+
+    assert [page.patient_name if page is not handout else "handout" for page in pages] == [
+        "Ada Adams",
+        "Ada Adams",
+        "handout",
+        "Ada Brown",
+        "handout",
+    ]
 
 
 # --- The handout ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
 from audit.models import AuditEvent
@@ -68,16 +69,12 @@ def test_fhir_export_every_resource_validates_with_fhir_resources_r4b(
     assert bundle["type"] == "collection"
 
 
-def test_fhir_export_condition_has_icd10_code_and_each_body_site(
-    dermatologist_client, signed_case, settings
-):
-    settings.MILIA_ICD10_CODE = "L72.8"
-
+def test_fhir_export_condition_has_icd10_code_and_each_body_site(dermatologist_client, signed_case):
     _, bundle = _export(dermatologist_client, signed_case)
 
     condition = bundle["entry"][1]["resource"]
     assert condition["code"]["coding"] == [
-        {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "L72.8"}
+        {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "L72.0"}
     ]
     assert condition["bodySite"] == [
         {
@@ -102,6 +99,25 @@ def test_fhir_export_condition_has_icd10_code_and_each_body_site(
                 }
             ],
         },
+    ]
+
+
+def test_fhir_export_condition_carries_the_code_recorded_on_the_consultation(
+    dermatologist_client, dermatologist, settings
+):
+    settings.MILIA_ICD10_CODE = "L72.8"
+    recorded_then = make_consultation(clinician=dermatologist)
+    chosen = make_consultation(clinician=dermatologist, diagnosis_code="L72.9")
+    settings.MILIA_ICD10_CODE = "L72.0"
+
+    codes = [
+        _export(dermatologist_client, c)[1]["entry"][1]["resource"]["code"]["coding"]
+        for c in (recorded_then, chosen)
+    ]
+
+    assert codes == [
+        [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "L72.8"}],
+        [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "L72.9"}],
     ]
 
 
@@ -170,8 +186,9 @@ def test_fhir_export_draft_without_plan_validates_and_says_advice_not_stored(
 def test_fhir_export_is_audited_as_a_download_of_the_patient(staff_client, signed_case):
     response, _ = _export(staff_client, signed_case)
 
+    # A neutral name: the day of the download, never the record's number or the patient's name.
     assert response["Content-Disposition"] == (
-        f'attachment; filename="consultation-{signed_case.pk}.fhir.json"'
+        f'attachment; filename="consultation-{timezone.localdate():%Y-%m-%d}.fhir.json"'
     )
     event = AuditEvent.objects.filter(action="download").get()
     assert (event.patient_id, event.object_id, event.summary, event.actor_username) == (

@@ -168,7 +168,7 @@ def test_patient_fitzpatrick_field_refuses_a_type_beyond_vi():
     with pytest.raises(ValidationError) as refused:
         patient.full_clean()
     assert refused.value.message_dict["fitzpatrick"] == [
-        "Ensure this value is less than or equal to 6."
+        "Choose a skin type from I to VI, or none."
     ]
 
 

@@ -264,24 +264,27 @@ def test_aftercare_pdf_holds_the_name_treatment_sites_and_next_date(staff_client
     pages = pdf_pages(response.content)
     assert (response["Content-Type"], response["Content-Disposition"]) == (
         "application/pdf",
-        'attachment; filename="aftercare-R-9-chemical_peel.pdf"',
+        f'attachment; filename="aftercare-{started:%Y-%m-%d}.pdf"',
     )
     assert len(pages) == 1
     assert [fact in pages[0] for fact in (
         "Iris Walker", "R-9", "Skin peel with a mild acid (chemical peel)",
         "Left eyelid and forehead", "Session 1 of 4",
         aftercare.long_date(started + timedelta(weeks=3)),
-    )] == [True] * 6  # fmt: skip
+        "MILIA (DIAGNOSIS CODE L72.0)",
+    )] == [True] * 7  # fmt: skip
 
 
-def test_aftercare_pdf_filename_is_safe_whatever_the_record_number(staff_client, dermatologist):
-    patient = make_patient(medical_record_number='AB/12 "x"\\é')
+def test_aftercare_pdf_filename_names_neither_the_record_nor_the_patient(
+    staff_client, dermatologist
+):
+    patient = make_patient(medical_record_number='AB/12 "x"\\é', family_name="Walker")
     planned = make_course(dermatologist, patient=patient)
 
     response = staff_client.get(sheet_url(planned, view="aftercare_pdf"))
 
     assert response["Content-Disposition"] == (
-        'attachment; filename="aftercare-AB-12--x----cryotherapy.pdf"'
+        f'attachment; filename="aftercare-{timezone.localdate():%Y-%m-%d}.pdf"'
     )
 
 
@@ -483,6 +486,25 @@ def test_today_pdf_with_handout_follows_each_sheet_with_it(staff_client, dermato
     pages = pdf_pages(staff_client.get("/today/sheets.pdf?handout=1").content)
 
     assert ["Why milia should not be squeezed at home" in page for page in pages] == [
+        False,
+        True,
+        False,
+        True,
+    ]
+
+
+def test_today_pdf_with_handout_gives_it_once_per_patient_not_per_treatment(
+    staff_client, dermatologist
+):
+    able = make_patient(given_name="Ana", family_name="Able")
+    make_course(dermatologist, patient=able, code="extraction")
+    make_course(dermatologist, patient=able, code="cryotherapy")
+    _todays(dermatologist, ["Baker"])
+
+    pages = pdf_pages(staff_client.get("/today/sheets.pdf?handout=1").content)
+
+    assert ["Why milia should not be squeezed at home" in page for page in pages] == [
+        False,
         False,
         True,
         False,

@@ -1,7 +1,9 @@
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.utils import timezone
 
 from tests.factories import (
@@ -95,6 +97,20 @@ def test_staff_can_read_a_consultation_without_edit_controls(staff_client, derma
     assert response.status_code == 200
     assert response.context["chart"].can_edit is False
     assert "Sign consultation" not in response.content.decode()
+
+
+def test_favicon_is_served_at_the_root_to_anyone_and_linked_from_every_page(client, staff_client):
+    root = client.get("/favicon.ico")
+    page = staff_client.get("/").content.decode()
+    linked = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page).group(1)
+
+    assert (root.status_code, root["Content-Type"]) == (200, "image/x-icon")
+    assert b"".join(root.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an icon file
+    # The tests serve no static files; the browser tests load the linked icon.
+    assert (linked, finders.find("img/favicon.svg") is not None) == (
+        "/static/img/favicon.svg",
+        True,
+    )
 
 
 # --- Patients -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ front, so one sheet, and a batch of any number of sheets, cost a fixed number of
 
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
@@ -52,6 +53,7 @@ class AftercareSheet:
     do: tuple[str, ...]
     dont: tuple[str, ...]
     call_us: tuple[str, ...]
+    diagnosis: str
     is_handout = False
 
     @property
@@ -103,7 +105,8 @@ def session_of(planned: PlannedTreatment, session_pk: int | None) -> Session | N
 def sheet_for(planned: PlannedTreatment, session: Session | None = None) -> AftercareSheet:
     """The aftercare sheet of a planned treatment (from ``sheet_queryset()``) for one session."""
     treatment = planned.treatment
-    patient = planned.plan.consultation.patient
+    consultation = planned.plan.consultation
+    patient = consultation.patient
     sessions = _in_order(planned)
     treated = planned.sites.all()
     locations = frozenset(site.location for site in treated)
@@ -131,6 +134,7 @@ def sheet_for(planned: PlannedTreatment, session: Session | None = None) -> Afte
         do=lines_for_sites(treatment.patient_do, locations),
         dont=lines_for_sites(treatment.patient_dont, locations),
         call_us=lines_for_sites(treatment.patient_call_us, locations),
+        diagnosis=f"Milia (diagnosis code {consultation.diagnosis_code})",
     )
 
 
@@ -149,10 +153,16 @@ def handout_sheet(handout: Handout) -> HandoutSheet:
 
 
 def with_handout(sheets: list[AftercareSheet], handout: HandoutSheet | None) -> list:
-    """The pages to print: each sheet, followed by the handout when one is given."""
+    """The pages to print: the sheets, with the handout once per patient (after the last of
+    their sheets) when one is given. The sheets of one patient come together, as
+    ``sheets_for_sessions`` orders them."""
     if handout is None:
         return list(sheets)
-    return [page for sheet in sheets for page in (sheet, handout)]
+    pages: list = []
+    for _, patients_sheets in groupby(sheets, key=lambda sheet: sheet.record_number):
+        pages.extend(patients_sheets)
+        pages.append(handout)
+    return pages
 
 
 def sites_in_words(sites) -> str:

@@ -336,7 +336,6 @@ def consultation_fhir_export(*, pk: int, request, base_url: str, rules_url: str)
         consultation,
         base_url=base_url,
         rules_url=rules_url,
-        icd10_code=settings.MILIA_ICD10_CODE,
         now=timezone.now(),
     )
     # The download is recorded by the audit's access policy (treatments:fhir_export).

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -127,5 +128,7 @@ def fhir_export(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk, request=request, base_url=base_url, rules_url=_rule_url(request)(None)
     )
     response = HttpResponse(text, content_type="application/fhir+json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="consultation-{pk}.fhir.json"'
+    # A neutral name: the Downloads folder should not say whose record, or which, it holds.
+    filename = f"consultation-{timezone.localdate():%Y-%m-%d}.fhir.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -4,8 +4,9 @@ What it holds, each entry with a ``urn:uuid`` full URL (stable for the same reco
 reference between them by that URL:
 
 - ``Patient``: record number, name, birth date, sex.
-- ``Condition``: milia, coded with the ICD-10-CM code in force (``MILIA_ICD10_CODE``; no SNOMED CT
-  code for milia is used, since none here has a published source we can name), with one
+- ``Condition``: milia, coded with the ICD-10-CM code recorded on the consultation (its default
+  is ``MILIA_ICD10_CODE``; no SNOMED CT code for milia is used, since none here has a published
+  source we can name), with one
   ``bodySite`` per charted site: SNOMED CT where ``cds_hooks.LOCATION_CODES`` has the location
   (DESIGN §3), text otherwise, and the laterality as the mCODE laterality qualifier extension.
 - ``Observation`` per site and fact: the number of milia, the largest diameter (mm) and how long
@@ -122,7 +123,7 @@ def _stored_advice(consultation: Consultation):
 
 
 def consultation_bundle(
-    consultation: Consultation, *, base_url: str, rules_url: str, icd10_code: str, now: datetime
+    consultation: Consultation, *, base_url: str, rules_url: str, now: datetime
 ) -> dict:
     """The Bundle for a consultation fetched with ``services.consultation_with_chart``."""
     patient = consultation.patient
@@ -168,7 +169,7 @@ def consultation_bundle(
                 ]
             },
             "code": {
-                "coding": [{"system": cds_hooks.ICD10CM, "code": icd10_code}],
+                "coding": [{"system": cds_hooks.ICD10CM, "code": consultation.diagnosis_code}],
                 "text": f"Milia ({consultation.get_milia_type_display().lower()})",
             },
             "bodySite": [body_site_concept(site.location, site.side) for site in sites],

@@ -12,16 +12,20 @@ from treatments.models import (
     LesionSite,
     Location,
     Patient,
+    Sex,
     Side,
     TreatmentCode,
 )
 from treatments.planning import is_home_treatment
 from treatments.rules import (
+    FITZPATRICK_LABELS,
     MAX_AGE_YEARS,
     MAX_COUNT,
-    MAX_FITZPATRICK,
     MAX_LARGEST_MM,
     MAX_MONTHS_PRESENT,
+    MIN_COUNT,
+    MIN_LARGEST_MM,
+    MIN_MONTHS_PRESENT,
     in_sentence,
 )
 
@@ -35,7 +39,60 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-class PatientForm(forms.ModelForm):
+class NumberTextInput(forms.TextInput):
+    """A number typed as text, with the phone's number keypad: a browser's number input drops
+    what is not a number (typing "abc" sends nothing), so the server could only say "required";
+    as text, what was typed reaches the server, which names the problem."""
+
+    def __init__(self, attrs=None, *, decimal=False):
+        defaults = {"inputmode": "decimal" if decimal else "numeric", "autocomplete": "off"}
+        super().__init__(attrs=defaults | (attrs or {}))
+
+
+def whole_number_field(label, *, low, high, example, help_text="", error_messages=None):
+    """A whole number from ``low`` to ``high`` (limits of the rules), refused in words that name
+    the field; the range is stated in the hint, from the same limits."""
+    in_words = in_sentence(label)
+    messages = {
+        "required": f"Enter the {in_words}.",
+        "invalid": f"Enter the {in_words} as a whole number, such as {example}.",
+        "min_value": f"Enter at least {low:,} for the {in_words}.",
+        "max_value": f"Enter at most {high:,} for the {in_words}.",
+    }
+    return forms.IntegerField(
+        label=label,
+        min_value=low,
+        max_value=high,
+        widget=NumberTextInput(),
+        help_text=f"From {low:,} to {high:,}. {help_text}".strip(),
+        error_messages=messages | (error_messages or {}),
+    )
+
+
+class NamedFieldErrors:
+    """Messages that name their field: "Enter the family name.", never "This field is required."
+    And no silent cut: the browser is given no ``maxlength`` (a pasted value would be cut without
+    a word); the server says how long a value may be and how long it is."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if (
+                field.error_messages.get("required")
+                == forms.Field.default_error_messages["required"]
+            ):
+                verb = "Choose" if isinstance(field, forms.ChoiceField) else "Enter"
+                field.error_messages["required"] = f"{verb} the {in_sentence(str(field.label))}."
+            if getattr(field, "max_length", None) is None:
+                continue
+            field.widget.attrs.pop("maxlength", None)
+            field.error_messages["max_length"] = (
+                f"{field.label} can be at most %(limit_value)d characters long "
+                "(it has %(show_value)d)."
+            )
+
+
+class PatientForm(NamedFieldErrors, forms.ModelForm):
     class Meta:
         model = Patient
         fields = [
@@ -54,16 +111,16 @@ class PatientForm(forms.ModelForm):
             "anticoagulant",
             "photosensitising_drug",
         ]
-        widgets = {
-            "date_of_birth": DateInput(),
-            "fitzpatrick": forms.Select(
-                choices=[("", "Not assessed")]
-                + [
-                    (n, f"Type {r}")
-                    for n, r in enumerate(["I", "II", "III", "IV", "V", "VI"], start=1)
-                ]  # fmt: skip
-            ),
-        }
+        widgets = {"date_of_birth": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The blank choice says what it means, never "---------".
+        self.fields["sex"].choices = [("", "Not recorded"), *Sex.choices]
+        self.fields["fitzpatrick"].choices = [("", "Not assessed"), *FITZPATRICK_LABELS.items()]
+        self.fields["fitzpatrick"].error_messages["invalid_choice"] = (
+            "Choose a skin type from I to VI."
+        )
 
     def clean_medical_record_number(self):
         value = self.cleaned_data["medical_record_number"].strip()
@@ -82,18 +139,30 @@ class PatientForm(forms.ModelForm):
             )
         return born
 
-    def clean_fitzpatrick(self):
-        value = self.cleaned_data["fitzpatrick"]
-        if value is not None and not 1 <= value <= MAX_FITZPATRICK:
-            raise ValidationError("Choose a skin type from I to VI.", code="range")
-        return value
 
+class ConsultationForm(NamedFieldErrors, forms.ModelForm):
+    """The consultation's own facts. The date is checked by the record (``Consultation.clean``:
+    not before the patient's birth, not after today in the clinic's time zone); the date picker
+    is given the same bounds."""
 
-class ConsultationForm(forms.ModelForm):
     class Meta:
         model = Consultation
-        fields = ["date", "milia_type", "recurrent", "notes"]
+        fields = ["date", "milia_type", "recurrent", "diagnosis_code", "notes"]
         widgets = {"date": DateInput(), "notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bounds = {"max": timezone.localdate().isoformat()}
+        if self.instance.patient_id is not None:
+            bounds["min"] = self.instance.patient.date_of_birth.isoformat()
+        self.fields["date"].widget.attrs.update(bounds)
+        # Left empty (or not sent, by a page of before the field), the code stays as it is:
+        # for a new consultation, the clinic's default.
+        self.fields["diagnosis_code"].required = False
+
+    def clean_diagnosis_code(self):
+        code = self.cleaned_data["diagnosis_code"].strip().upper()
+        return code or self.instance.diagnosis_code
 
 
 TRIED_CHOICES = [
@@ -103,8 +172,51 @@ TRIED_CHOICES = [
 ]
 
 
-class LesionSiteForm(forms.ModelForm):
-    """A site and, per treatment, whether it was already tried here and whether it helped."""
+class LesionSiteForm(NamedFieldErrors, forms.ModelForm):
+    """A site and, per treatment, whether it was already tried here and whether it helped.
+
+    The numbers' limits are the rules' (``treatments.rules``): the hints, the messages and the
+    checks all come from the same constants."""
+
+    count = whole_number_field(
+        "Number of milia",
+        low=MIN_COUNT,
+        high=MAX_COUNT,
+        example=4,
+        help_text="For both sides, the total of the two sides.",
+        error_messages={
+            "min_value": f"Enter at least {MIN_COUNT:,} milium.",
+            "max_value": f"Enter at most {MAX_COUNT:,} milia.",
+        },
+    )
+    largest_mm = forms.DecimalField(
+        label="Largest diameter (mm)",
+        min_value=MIN_LARGEST_MM,
+        max_value=MAX_LARGEST_MM,
+        max_digits=4,
+        decimal_places=1,
+        widget=NumberTextInput(decimal=True),
+        help_text=f"From {MIN_LARGEST_MM} to {MAX_LARGEST_MM} mm.",
+        error_messages={
+            "required": "Enter the largest diameter in mm.",
+            "invalid": "Enter the largest diameter in mm as a number, such as 1.5.",
+            "min_value": f"Enter a size of at least {MIN_LARGEST_MM} mm.",
+            "max_value": f"Enter a size of at most {MAX_LARGEST_MM} mm.",
+            "max_decimal_places": "Enter the size to one decimal place, such as 1.5.",
+            "max_digits": f"Enter a size of at most {MAX_LARGEST_MM} mm.",
+            "max_whole_digits": f"Enter a size of at most {MAX_LARGEST_MM} mm.",
+        },
+    )
+    months_present = whole_number_field(
+        "Months present",
+        low=MIN_MONTHS_PRESENT,
+        high=MAX_MONTHS_PRESENT,
+        example=6,
+        error_messages={
+            "min_value": "The months present cannot be negative.",
+            "max_value": f"Enter at most {MAX_MONTHS_PRESENT:,} months.",
+        },
+    )
 
     class Meta:
         model = LesionSite
@@ -118,14 +230,7 @@ class LesionSiteForm(forms.ModelForm):
             "red_flags",
             "active_inflammation",
         ]
-        labels = {"largest_mm": "Largest diameter (mm)"}
-        help_texts = {"count": "For both sides, the total of the two sides."}
-        widgets = {
-            "count": forms.NumberInput(attrs={"min": 1, "max": MAX_COUNT, "inputmode": "numeric"}),
-            "largest_mm": forms.NumberInput(attrs={"min": 0.1, "max": MAX_LARGEST_MM, "step": 0.1}),
-            "months_present": forms.NumberInput(attrs={"min": 0, "max": MAX_MONTHS_PRESENT}),
-            "depth": forms.RadioSelect,
-        }
+        widgets = {"depth": forms.RadioSelect}
 
     def __init__(self, *args, consultation, **kwargs):
         super().__init__(*args, **kwargs)
@@ -142,28 +247,6 @@ class LesionSiteForm(forms.ModelForm):
             self.fields[f"tried_{code}"] = forms.ChoiceField(
                 label=label, choices=TRIED_CHOICES, required=False, initial=initial
             )
-
-    def clean_count(self):
-        count = self.cleaned_data["count"]
-        if count < 1:
-            raise ValidationError("Enter at least 1 milium.", code="min")
-        if count > MAX_COUNT:
-            raise ValidationError(f"Enter at most {MAX_COUNT:,} milia.", code="max")
-        return count
-
-    def clean_largest_mm(self):
-        size = self.cleaned_data["largest_mm"]
-        if size <= 0:
-            raise ValidationError("Enter a size greater than 0 mm.", code="min")
-        if size > MAX_LARGEST_MM:
-            raise ValidationError(f"Enter a size of at most {MAX_LARGEST_MM} mm.", code="max")
-        return size
-
-    def clean_months_present(self):
-        months = self.cleaned_data["months_present"]
-        if months > MAX_MONTHS_PRESENT:
-            raise ValidationError(f"Enter at most {MAX_MONTHS_PRESENT:,} months.", code="max")
-        return months
 
     def validate_unique(self):
         # A site overlapping another of the consultation (the same location and side included)

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -22,6 +22,7 @@ from django.utils import timezone
 from treatments.rules import (
     DEPTH_LABELS,
     EYE_AREA,
+    FITZPATRICK_LABELS,
     LOCATION_LABELS,
     MAX_AGE_YEARS,
     MAX_COUNT,
@@ -30,6 +31,8 @@ from treatments.rules import (
     MAX_MONTHS_PRESENT,
     MAX_SITES,
     MILIA_TYPE_LABELS,
+    MIN_COUNT,
+    MIN_LARGEST_MM,
     SIDE_LABELS,
     TREATMENT_LABELS,
     site_overlap_text,
@@ -84,6 +87,8 @@ class Patient(models.Model):
         "Fitzpatrick skin type",
         null=True,
         blank=True,
+        choices=list(FITZPATRICK_LABELS.items()),
+        error_messages={"invalid_choice": "Choose a skin type from I to VI, or none."},
         validators=[MinValueValidator(1), MaxValueValidator(MAX_FITZPATRICK)],
         help_text="I to VI; leave empty if not assessed.",
     )
@@ -148,6 +153,19 @@ class Patient(models.Model):
         return f"{self.given_name} {self.family_name}"
 
 
+# An ICD-10-CM code: a letter, two characters, then up to four after a dot ("L72.0").
+ICD10CM_CODE = RegexValidator(
+    r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$",
+    message="Enter an ICD-10-CM code such as L72.0.",
+    code="icd10cm",
+)
+
+
+def default_diagnosis_code() -> str:
+    """The code a new consultation records: the clinic's setting ``MILIA_ICD10_CODE``."""
+    return settings.MILIA_ICD10_CODE
+
+
 class Consultation(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -159,6 +177,13 @@ class Consultation(models.Model):
     )
     date = models.DateField(default=timezone.localdate)
     milia_type = models.CharField(max_length=20, choices=MiliaType.choices, default="primary")
+    diagnosis_code = models.CharField(
+        "diagnosis code (ICD-10-CM)",
+        max_length=8,
+        default=default_diagnosis_code,
+        validators=[ICD10CM_CODE],
+        help_text="Milia are usually coded L72.0; some services use L72.8.",
+    )
     recurrent = models.BooleanField("history of recurrence", default=False)
     notes = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -231,13 +256,16 @@ class LesionSite(models.Model):
     location = models.CharField(max_length=20, choices=Location.choices)
     side = models.CharField(max_length=10, choices=Side.choices)
     count = models.PositiveIntegerField(
-        "number of milia", validators=[MinValueValidator(1), MaxValueValidator(MAX_COUNT)]
+        "number of milia", validators=[MinValueValidator(MIN_COUNT), MaxValueValidator(MAX_COUNT)]
     )
     largest_mm = models.DecimalField(
         "largest diameter (mm)",
         max_digits=4,
         decimal_places=1,
-        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(MAX_LARGEST_MM)],
+        validators=[
+            MinValueValidator(Decimal(str(MIN_LARGEST_MM))),
+            MaxValueValidator(MAX_LARGEST_MM),
+        ],
     )
     depth = models.CharField(max_length=12, choices=Depth.choices, default=Depth.SUPERFICIAL)
     months_present = models.PositiveIntegerField(

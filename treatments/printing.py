@@ -66,7 +66,7 @@ def today_pdf(request: HttpRequest) -> HttpResponse:
     pages = aftercare.with_handout(
         aftercare.sheets_for_sessions(sessions), _handout_or_none(_wants_handout(request))
     )
-    return _pdf_response(render_pdf(pages), f"aftercare-{timezone.localdate():%Y-%m-%d}.pdf")
+    return _pdf_response(render_pdf(pages), _dated_filename("aftercare"))
 
 
 @require_GET
@@ -89,10 +89,8 @@ def aftercare_sheet(request: HttpRequest, planned_pk: int) -> HttpResponse:
 @require_GET
 @role_required("treatments.view_plannedtreatment")
 def aftercare_pdf(request: HttpRequest, planned_pk: int) -> HttpResponse:
-    planned, pages = _sheet_pages(request, planned_pk)
-    patient = planned.plan.consultation.patient
-    filename = f"aftercare-{patient.medical_record_number}-{planned.treatment.code}.pdf"
-    return _pdf_response(render_pdf(pages), filename)
+    _, pages = _sheet_pages(request, planned_pk)
+    return _pdf_response(render_pdf(pages), _dated_filename("aftercare"))
 
 
 @require_GET
@@ -235,6 +233,12 @@ def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{_safe_filename(filename)}"'
     return response
+
+
+def _dated_filename(kind: str) -> str:
+    """A download's name that says what it is and when, never whose: "aftercare-2026-11-29.pdf"
+    (the Downloads folder, and whoever looks in it, should not learn a record number)."""
+    return f"{kind}-{timezone.localdate():%Y-%m-%d}.pdf"
 
 
 def _safe_filename(name: str) -> str:

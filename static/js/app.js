@@ -1,13 +1,53 @@
 // Milia Clinic: small progressive enhancements. No inline scripts (Content Security Policy).
 "use strict";
 
-// After htmx swaps in a form, move focus to its first field so keyboard users land there.
-document.addEventListener("htmx:afterSwap", (event) => {
-  if (event.detail.target.id === "site-form") {
-    const field = event.detail.target.querySelector("input:not([type=hidden]), select");
+// A refused form: focus goes to the first field to correct (the error summary above the form
+// links to each), on a page load as after an htmx swap.
+const firstInvalidField = (root) =>
+  root.querySelector("input.is-invalid, select.is-invalid, textarea.is-invalid");
+
+const focusField = (field) => {
+  field.focus({ preventScroll: true });
+  field.scrollIntoView({ block: "center" });
+};
+
+(() => {
+  const field = firstInvalidField(document.getElementById("main") || document.body);
+  if (field) {
+    focusField(field);
+  }
+})();
+
+// A link of the error summary focuses its field (a radio group's first choice), not only
+// scrolls to it.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("[data-error-summary] a[href^='#']");
+  if (!link) {
+    return;
+  }
+  const id = decodeURIComponent(link.hash.slice(1));
+  const field = document.getElementById(id) || document.getElementById(`${id}_0`);
+  if (field) {
+    event.preventDefault();
+    focusField(field);
+  }
+});
+
+// After htmx swaps in a form, move focus to the first field to correct, or to a new site
+// form's first field, so keyboard users land there. On settle: until then, an element that
+// kept its id still wears its old attributes (htmx's settling), without "is-invalid".
+document.addEventListener("htmx:afterSettle", (event) => {
+  const target = event.detail.target;
+  const invalid = firstInvalidField(target);
+  if (invalid) {
+    focusField(invalid);
+    return;
+  }
+  if (target.id === "site-form") {
+    const field = target.querySelector("input:not([type=hidden]), select");
     if (field) {
       field.focus();
-      event.detail.target.scrollIntoView({ behavior: "smooth", block: "start" });
+      target.scrollIntoView({ behavior: "smooth", block: "start" });
     }
   }
 });

@@ -44,7 +44,7 @@ def test_dermatologist_charts_plans_and_signs_then_staff_see_the_session(
     page.get_by_label("Given name").fill("Iris")
     page.get_by_label("Family name").fill("Walker")
     page.get_by_label("Date of birth").fill("1985-03-02")
-    page.get_by_label("Fitzpatrick skin type").select_option(label="Type II")
+    page.get_by_label("Fitzpatrick skin type").select_option(label="Skin type II")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="Iris Walker")).to_be_visible()
 
@@ -59,7 +59,7 @@ def test_dermatologist_charts_plans_and_signs_then_staff_see_the_session(
     form.get_by_label("Number of milia").fill("0")
     form.get_by_label("Largest diameter (mm)").fill("1.5")
     form.get_by_role("button", name="Save site").click()
-    expect(form.get_by_text("Enter at least 1 milium.")).to_be_visible()
+    expect(form.locator("#id_count_error")).to_have_text("Enter at least 1 milium.")
     expect(form.get_by_label("Largest diameter (mm)")).to_have_value("1.5")
     page.get_by_role("link", name="Cancel").click()
 

@@ -336,9 +336,10 @@ WIDEST_JS = """(width) => {
       || (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === "visible"
           && el.clientWidth > 0));
   const innermost = past.filter((el) => !past.some((other) => other !== el && el.contains(other)));
+  const name = (el) => el.tagName.toLowerCase()
+    + (el.className ? "." + String(el.className).split(" ").join(".") : "");
   return innermost.slice(0, 5).map((el) =>
-    `${el.tagName.toLowerCase()}${el.className ? "." + String(el.className).split(" ").join(".") : ""}`
-    + ` (to ${Math.round(el.getBoundingClientRect().left + el.scrollWidth)} px)`);
+    `${name(el)} (to ${Math.round(el.getBoundingClientRect().left + el.scrollWidth)} px)`);
 }"""
 
 

@@ -21,6 +21,8 @@ from treatments.rules.vocabulary import (
     MAX_SITES,
     MAX_TRIED,
     MILIA_TYPES,
+    MIN_COUNT,
+    MIN_MONTHS_PRESENT,
     SIDES,
     TREATMENTS,
 )
@@ -326,8 +328,8 @@ def _fitzpatrick(value: Any) -> str | None:
 
 
 def _count(value: Any) -> str | None:
-    if not (_is_int(value) and value >= 1):
-        return "must be a whole number of at least 1"
+    if not (_is_int(value) and value >= MIN_COUNT):
+        return f"must be a whole number of at least {MIN_COUNT}"
     return f"must be at most {MAX_COUNT}" if value > MAX_COUNT else None
 
 
@@ -340,8 +342,8 @@ def _largest_mm(value: Any) -> str | None:
 
 
 def _months_present(value: Any) -> str | None:
-    if not (_is_int(value) and value >= 0):
-        return "must be a whole number of at least 0"
+    if not (_is_int(value) and value >= MIN_MONTHS_PRESENT):
+        return f"must be a whole number of at least {MIN_MONTHS_PRESENT}"
     return f"must be at most {MAX_MONTHS_PRESENT}" if value > MAX_MONTHS_PRESENT else None
 
 

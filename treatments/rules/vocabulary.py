@@ -9,6 +9,7 @@ __all__ = [
     "DEPTH_LABELS",
     "EYE_AREA",
     "FACE_AREA",
+    "FITZPATRICK_LABELS",
     "LOCATIONS",
     "LOCATION_LABELS",
     "MAX_AGE_YEARS",
@@ -18,6 +19,9 @@ __all__ = [
     "MAX_MONTHS_PRESENT",
     "MAX_SITES",
     "MAX_TRIED",
+    "MIN_COUNT",
+    "MIN_LARGEST_MM",
+    "MIN_MONTHS_PRESENT",
     "MILIA_TYPES",
     "MILIA_TYPE_LABELS",
     "MUCOSAL_AREA",
@@ -109,7 +113,11 @@ MILIA_TYPES = tuple(MILIA_TYPE_LABELS)
 # Done at the clinic: every treatment but the retinoid, which the patient applies at home.
 PROCEDURES = tuple(treatment for treatment in TREATMENTS if treatment != "topical_retinoid")
 
-# Input limits (beyond them a value is refused as implausible).
+# Input limits (beyond them a value is refused as implausible). The forms' hints and the
+# record's validators take theirs from here too.
+MIN_COUNT = 1
+MIN_LARGEST_MM = 0.1  # the record keeps one decimal place; the rules need more than 0
+MIN_MONTHS_PRESENT = 0
 MAX_SITES = 50
 MAX_TRIED = 20
 MAX_AGE_YEARS = 130
@@ -117,6 +125,11 @@ MAX_COUNT = 10_000
 MAX_LARGEST_MM = 100
 MAX_MONTHS_PRESENT = 1200
 MAX_FITZPATRICK = 6  # skin types I to VI
+# Fitzpatrick skin types by number, named with the roman numerals of the clinical convention.
+FITZPATRICK_LABELS = {
+    n: f"Skin type {numeral}"
+    for n, numeral in enumerate(("I", "II", "III", "IV", "V", "VI"), start=1)
+}
 
 STATUSES = tuple(Status)
 STATUS_LABELS = {
