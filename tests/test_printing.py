@@ -7,7 +7,6 @@ from datetime import timedelta
 from io import BytesIO
 
 import pytest
-from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone
 from pypdf import PdfReader
@@ -502,8 +501,8 @@ def test_today_pdf_without_sessions_is_a_friendly_not_found(staff_client):
 
 def printed_page_queries() -> int:
     """What one printed page costs, as its screen page does (tests/test_query_counts.py): 8,
-    and the audit trail's event (4 queries; 5 on PostgreSQL, with its advisory lock)."""
-    return 8 + (5 if connection.vendor == "postgresql" else 4)
+    and the audit trail's event (one INSERT)."""
+    return 8 + 1
 
 
 def assert_queries(django_assert_num_queries, client, path):
