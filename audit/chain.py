@@ -189,19 +189,20 @@ def _seal_batch(using: str, last_id: int, batch_size: int) -> int:
     return len(batch)
 
 
+# One UPDATE for a batch: the table's name and one ``(%s, %s, %s, %s)`` per event go in, never a
+# value. VALUES names its columns column1, column2, ... on both databases.
+SEAL_SQL = (
+    "UPDATE {table} AS e SET seq = v.column2, prev_hash = v.column3, hash = v.column4 "
+    "FROM (VALUES {values}) AS v WHERE e.id = v.column1 AND e.seq IS NULL"
+)
+
+
 def _store_seals(connection, rows: list[tuple]) -> None:
-    """Write a batch's places and hashes in one UPDATE, only onto events still unsealed (the
-    SQL holds placeholders and the table's name, never a value)."""
-    table = AuditEvent._meta.db_table
+    """Write a batch's places and hashes in one UPDATE, only onto events still unsealed."""
     values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
-    # VALUES names its columns column1, column2, ... on both databases.
+    sql = SEAL_SQL.format(table=AuditEvent._meta.db_table, values=values)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET seq = sealed.column2, prev_hash = sealed.column3, "  # nosec B608
-            f"hash = sealed.column4 FROM (VALUES {values}) AS sealed "
-            f"WHERE {table}.id = sealed.column1 AND {table}.seq IS NULL",
-            [value for row in rows for value in row],
-        )
+        cursor.execute(sql, [value for row in rows for value in row])
         if cursor.rowcount != len(rows):
             raise SealRaced(f"{len(rows) - cursor.rowcount} events were sealed meanwhile")
 

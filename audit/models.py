@@ -125,6 +125,12 @@ class AuditEvent(models.Model):
         constraints = [
             # One successor per event: two sealers that raced past the lock cannot fork the chain.
             models.UniqueConstraint(fields=["prev_hash"], name="auditevent_one_successor"),
+            # Sealed whole or not at all: an event is inserted unsealed, and sealed in one go.
+            models.CheckConstraint(
+                condition=models.Q(seq__isnull=True, prev_hash__isnull=True, hash__isnull=True)
+                | models.Q(seq__isnull=False, prev_hash__isnull=False, hash__isnull=False),
+                name="auditevent_sealed_whole",
+            ),
         ]
 
     def __str__(self):

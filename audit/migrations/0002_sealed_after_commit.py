@@ -2,8 +2,10 @@
 its event with no lock; ``audit_seal`` later sets its ``seq``, ``prev_hash`` and ``hash``.
 
 - ``seq``, the event's place in the chain, is new; ``prev_hash`` and ``hash`` may be empty (not
-  sealed yet). Every event already stored was chained in the order of its id: it gets that
-  place, so every stored chain and signed checkpoint still verifies.
+  sealed yet), the three together (a check constraint: code from before this migration, which
+  chained at insert, is refused rather than leaving events the sealer cannot seal). Every event
+  already stored was chained in the order of its id: it gets that place, so every stored chain
+  and signed checkpoint still verifies.
 - The append-only trigger lets one more update through: sealing an unsealed event, once, with
   nothing else changed. It still lets deleting a user clear the link to it, and refuses any
   other change, and (PostgreSQL) any delete, sealed or not.
@@ -195,5 +197,16 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(place_stored_events, refuse_unless_chained_by_id),
+        migrations.AddConstraint(
+            model_name="auditevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("hash__isnull", True), ("prev_hash__isnull", True), ("seq__isnull", True)),
+                    models.Q(("hash__isnull", False), ("prev_hash__isnull", False), ("seq__isnull", False)),
+                    _connector="OR",
+                ),
+                name="auditevent_sealed_whole",
+            ),
+        ),
         migrations.RunPython(create_triggers, drop_triggers),
     ]

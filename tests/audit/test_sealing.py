@@ -448,3 +448,17 @@ def test_the_verify_page_seals_first(client):
     assert f"Intact: {count} events checked." in page
     # Only the page's own event, recorded after it was answered, waits.
     assert audit_unsealed()[0] == 1
+
+
+@pytest.mark.django_db
+def test_an_event_chained_at_insert_as_before_the_sealer_is_refused():
+    # What an app server still running the code of before issue 14 would write: the sealer
+    # could never seal it, so the database refuses it (the request fails, loudly).
+    half_sealed = [
+        AuditEvent(action="search", prev_hash="a" * 64, hash="b" * 64),
+        AuditEvent(action="search", seq=10**9),
+    ]
+    for event in half_sealed:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            event.save()
+    assert not AuditEvent.objects.filter(action="search", actor_username="").exists()
