@@ -3,12 +3,14 @@ PostgreSQL: the app can do its work, deleting a user and sealing the trail inclu
 neither change the audit trail nor write a checkpoint; the checkpoint job can (issue 11, items 8
 and 14; issue 14, item 1)."""
 
+import io
 import secrets
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from audit.chain import (
@@ -134,3 +136,19 @@ def test_the_checkpoint_role_signs_checkpoints_and_cannot_write_events(db_roles,
     assert AuditCheckpoint.objects.get().pk == checkpoint.pk
     assert (cannot_append, cannot_seal) == (True, True)
     assert audit_verify_all().checkpoints == 1
+
+
+def test_verify_as_a_role_that_may_not_seal_checks_what_is_sealed(db_roles):
+    audit_record(action="search", username="u1")
+    audit_seal()
+    audit_record(action="search", username="u1")
+    sealed = AuditEvent.objects.filter(seq__isnull=False).count()
+    out, err = io.StringIO(), io.StringIO()
+
+    with acting_as(db_roles["job"]):
+        call_command("audit_verify", stdout=out, stderr=err)
+
+    lines = out.getvalue().splitlines()
+    assert err.getvalue().startswith("Could not seal first (permission denied")
+    assert lines[0] == f"Audit trail intact: {sealed} events checked."
+    assert lines[1].startswith("Not sealed yet, so not checked: 1 events, the oldest recorded ")

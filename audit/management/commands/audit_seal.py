@@ -9,8 +9,9 @@ import signal
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, close_old_connections
 
-from audit.chain import audit_seal, audit_unsealed
+from audit.chain import SealRaced, audit_seal, audit_unsealed
 
 
 class Command(BaseCommand):
@@ -41,7 +42,12 @@ class Command(BaseCommand):
         previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         try:
             while not stopping:
-                self._seal(verbosity if verbosity > 1 else 0)
+                try:
+                    self._seal(verbosity if verbosity > 1 else 0)
+                except (DatabaseError, SealRaced) as failed:
+                    # A lock timeout or a database restart: what is left waits for the next run.
+                    self.stderr.write(f"Sealing failed, tried again in {interval} s: {failed}")
+                    close_old_connections()
                 time.sleep(interval)
         except KeyboardInterrupt:
             pass
