@@ -23,6 +23,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         "object_id",
         "summary",
         "detail",
+        "seq",
         "prev_hash",
         "hash",
     ]

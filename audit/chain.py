@@ -1,11 +1,22 @@
-"""The audit trail's hash chain: append an event, verify the chain, sign and check checkpoints.
+"""The audit trail's hash chain: append an event, seal the chain, verify it, sign checkpoints.
 
-Each event stores the SHA-256 of the previous event's hash and its own content, so a changed or
-removed event breaks the chain (``audit_verify`` names the first row that does not hold). An
-event is written in the same transaction as the change it records, so a change that is rolled
+An event is written in the same transaction as the change it records, so a change that is rolled
 back leaves no event, and an event that cannot be written fails the request rather than letting
-it go unrecorded. Signed checkpoints (``audit_checkpoint``) fix the trail's length and head, which
-the chain alone cannot: ``audit_verify_all`` checks the chain against them.
+it go unrecorded. Writing it is one INSERT and takes no lock: requests never wait for each other
+on the audit. The sealer (``audit_seal``, run by ``manage.py audit_seal``, and on demand before
+the trail is verified) then chains the committed events, in batches, one sealer at a time: each
+gets the next place (``seq``) and stores the SHA-256 of the previous event's hash and its own
+content, so a changed, removed or reordered sealed event breaks the chain (``audit_verify``
+names the first row that does not hold). Signed checkpoints (``audit_checkpoint``) fix the
+sealed trail's length and head, which the chain alone cannot: ``audit_verify_all`` checks the
+chain against them.
+
+The chain's order is the order in which the sealer finds events committed, not the order of
+their ids: an id is drawn from a sequence at INSERT, and transactions commit out of that order
+(a clinician's 3-second sign commits after the page another user loaded meanwhile), or never
+(rolled back: the id is a gap for ever). Sealing in id order would have to wait at every gap
+until it knew whether a lower id could still arrive. Sealing what is committed, whatever its
+id, never waits: an event committed after later ids were sealed takes the next place at the end.
 """
 
 import base64
@@ -13,10 +24,11 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Count, Min
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -26,7 +38,9 @@ from audit.models import AuditCheckpoint, AuditEvent
 Action = AuditEvent.Action
 
 # Any constant will do, as long as nothing else in the database takes the same advisory lock.
-AUDIT_LOCK_KEY = 0x6D696C6961  # "milia"
+SEAL_LOCK_KEY = 0x6D696C6961  # "milia"
+# Events sealed per transaction: one read and one UPDATE each.
+SEAL_BATCH = 1000
 
 
 # --- Appending ------------------------------------------------------------------------------
@@ -45,15 +59,11 @@ def audit_record(
     summary: str = "",
     detail: dict | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain and return it.
+    """Append one event to the trail (one INSERT, no lock) and return it, not sealed yet.
 
     The user is ``actor``, else the signed-in user of ``request`` (by default the request being
     served); ``username`` records a name without a user (the name tried in a failed login).
     ``obj`` names the object acted on (or ``object_type`` and ``object_id`` do).
-
-    The append reads the last hash and inserts in one transaction; on PostgreSQL it first takes
-    an advisory lock, held until the enclosing transaction ends, so that appends from several
-    app processes chain one after another instead of forking.
     """
     if request is None:
         request = current_request()
@@ -65,6 +75,7 @@ def audit_record(
     if obj is not None:
         object_type, object_id = obj._meta.label_lower, obj.pk
     event = AuditEvent(
+        at=timezone.now(),
         actor=actor,
         actor_username=clip_text(username, 150),
         remote_addr=client_address(request),
@@ -75,18 +86,7 @@ def audit_record(
         summary=clip_text(summary, 255),
         detail=_plain(detail or {}),
     )
-    using = router.db_for_write(AuditEvent)
-    with transaction.atomic(using=using):
-        connection = connections[using]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
-        # Timed once the lock is held, so that the chain's order is also the order in time.
-        event.at = timezone.now()
-        last = AuditEvent.objects.using(using).order_by("-id").values_list("hash", flat=True)
-        event.prev_hash = last.first() or AuditEvent.GENESIS_HASH
-        event.hash = event_hash(event)
-        event.save(using=using)
+    event.save(using=router.db_for_write(AuditEvent))
     return event
 
 
@@ -130,26 +130,111 @@ def _plain(value):
     return _plain(str(value))
 
 
+# --- Sealing --------------------------------------------------------------------------------
+
+
+class SealRaced(Exception):
+    """Another sealer sealed some of the same events first (only where no lock keeps sealers
+    apart: SQLite, in development)."""
+
+
+def audit_seal(*, batch_size: int = SEAL_BATCH, using: str | None = None) -> int:
+    """Seal every event committed when the call starts, oldest id first, in batches of
+    ``batch_size`` (one transaction each); return how many were sealed.
+
+    Sealers take turns on an advisory lock (PostgreSQL), so two of them (``audit_seal --loop``
+    and a verification that seals first) never fork the chain; the unique ``seq`` and
+    ``prev_hash`` refuse a fork anyway. No request ever takes that lock.
+    """
+    using = using or router.db_for_write(AuditEvent)
+    last_id = AuditEvent.objects.using(using).order_by("-id").values_list("id", flat=True).first()
+    sealed, races = 0, 0
+    while last_id is not None:
+        try:
+            count = _seal_batch(using, last_id, batch_size)
+        except SealRaced:
+            races += 1
+            if races > 3:
+                raise
+            continue
+        sealed += count
+        if count < batch_size:
+            break
+    return sealed
+
+
+def _seal_batch(using: str, last_id: int, batch_size: int) -> int:
+    connection = connections[using]
+    events = AuditEvent.objects.using(using)
+    try:
+        with transaction.atomic(using=using):
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEAL_LOCK_KEY])
+            head = events.filter(seq__isnull=False).order_by("-seq").values_list("seq", "hash")
+            seq, previous = head.first() or (0, AuditEvent.GENESIS_HASH)
+            batch = list(
+                events.filter(seq__isnull=True, id__lte=last_id).order_by("id")[:batch_size]
+            )
+            rows = []
+            for event in batch:
+                seq += 1
+                event.seq, event.prev_hash = seq, previous
+                event.hash = previous = event_hash(event)
+                rows.append((event.pk, event.seq, event.prev_hash, event.hash))
+            if rows:
+                _store_seals(connection, rows)
+    except IntegrityError as raced:
+        raise SealRaced from raced
+    return len(batch)
+
+
+# One UPDATE for a batch: the table's name and one ``(%s, %s, %s, %s)`` per event go in, never a
+# value. VALUES names its columns column1, column2, ... on both databases.
+SEAL_SQL = (
+    "UPDATE {table} AS e SET seq = v.column2, prev_hash = v.column3, hash = v.column4 "
+    "FROM (VALUES {values}) AS v WHERE e.id = v.column1 AND e.seq IS NULL"
+)
+
+
+def _store_seals(connection, rows: list[tuple]) -> None:
+    """Write a batch's places and hashes in one UPDATE, only onto events still unsealed."""
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    sql = SEAL_SQL.format(table=AuditEvent._meta.db_table, values=values)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in row])
+        if cursor.rowcount != len(rows):
+            raise SealRaced(f"{len(rows) - cursor.rowcount} events were sealed meanwhile")
+
+
+def audit_unsealed(*, using: str | None = None) -> tuple[int, datetime | None]:
+    """How many events wait to be sealed, and when the oldest of them was recorded."""
+    found = AuditEvent.objects.using(using or router.db_for_read(AuditEvent))
+    found = found.filter(seq__isnull=True).aggregate(count=Count("id"), oldest=Min("at"))
+    return found["count"], found["oldest"]
+
+
 # --- Verifying ------------------------------------------------------------------------------
 
 
 def audit_verify(
     *, chunk_size: int = 2000, seen: Callable | None = None
 ) -> tuple[bool, int, AuditEvent | None]:
-    """Walk the chain in order: ``(ok, events checked, the first broken event or None)``.
+    """Walk the sealed chain in order: ``(ok, events checked, the first broken event or None)``.
 
-    A row is broken when its hash does not match its content (it was changed), or when its
-    previous hash is not the hash of the row before it (a row before it was removed, or a
-    changed row's hash recomputed). The broken event carries the reason in ``problem``. Reads
-    the rows in chunks, so memory stays flat whatever the length of the trail. ``seen`` is
-    called with the position (from 1) and each event that holds.
+    A row is broken when its previous hash is not the hash of the row before it (a row before
+    it was removed or moved, or a changed row's hash recomputed), when its hash does not match
+    its content (it was changed), or when it is not at the next place. The broken event
+    carries the reason in ``problem``. Reads the rows in chunks, so memory stays flat whatever
+    the length of the trail. ``seen`` is called with the position (from 1) and each event that
+    holds. Events not sealed yet are not in the chain (``audit_unsealed`` counts them).
 
     The chain alone cannot tell events cut off its end, or a chain rewritten and re-hashed from
     some event on: ``audit_verify_all`` also checks it against the signed checkpoints.
     """
     expected, previous, checked, after = AuditEvent.GENESIS_HASH, None, 0, 0
     while True:
-        chunk = list(AuditEvent.objects.filter(id__gt=after).order_by("id")[:chunk_size])
+        chunk = list(AuditEvent.objects.filter(seq__gt=after).order_by("seq")[:chunk_size])
         if not chunk:
             return True, checked, None
         for event in chunk:
@@ -163,12 +248,15 @@ def audit_verify(
             if event_hash(event) != event.hash:
                 event.problem = "its hash does not match"
                 return False, checked, event
+            if event.seq != checked + 1:
+                event.problem = f"it is at place {event.seq} of the chain, not {checked + 1}"
+                return False, checked, event
             expected, previous, checked = event.hash, event, checked + 1
             if seen is not None:
                 seen(checked, event)
         if len(chunk) < chunk_size:
             return True, checked, None
-        after = chunk[-1].pk
+        after = chunk[-1].seq
 
 
 # --- Signed checkpoints ---------------------------------------------------------------------
@@ -196,6 +284,9 @@ class Verification:
     checkpoints: int = 0
     latest_checkpoint: object = None
     problems: list = field(default_factory=list)
+    # Events recorded but not in the chain yet: not an error (the sealer has not run since).
+    unsealed: int = 0
+    oldest_unsealed: datetime | None = None
 
 
 def checkpoint_message(*, event_count: int, head_hash: str, at) -> bytes:
@@ -248,7 +339,8 @@ def load_private_key(path):
 
 
 def audit_verify_all(*, keys: dict | None = None, chunk_size: int = 2000) -> Verification:
-    """The chain (``audit_verify``), then every checkpoint against it.
+    """The sealed chain (``audit_verify``), then every checkpoint against it; and how many
+    events wait to be sealed (callers that want them checked too seal first: ``audit_seal``).
 
     A checkpoint fails when its signature does not verify with any of ``keys`` (by default
     the setting's), when it counted more events than the chain now has (events were removed
@@ -270,6 +362,7 @@ def audit_verify_all(*, keys: dict | None = None, chunk_size: int = 2000) -> Ver
 
     ok, checked, broken = audit_verify(chunk_size=chunk_size, seen=seen)
     result = Verification(ok, checked, broken, last[0] if last else None)
+    result.unsealed, result.oldest_unsealed = audit_unsealed()
     for checkpoint in checkpoints:
         problem = _checkpoint_problem(checkpoint, keys, InvalidSignature)
         if problem is None and checkpoint.event_count > checked:
@@ -318,8 +411,9 @@ def _checkpoint_problem(checkpoint, keys: dict, invalid) -> str | None:
 
 
 def audit_checkpoint(*, private_key):
-    """Verify the trail (against the earlier checkpoints too), then sign and store a checkpoint
-    of its length and head. Refuses (``TrailNotIntact``) to sign a trail that does not verify."""
+    """Verify the sealed trail (against the earlier checkpoints too), then sign and store a
+    checkpoint of its length and head. Refuses (``TrailNotIntact``) to sign a trail that does
+    not verify. It covers the events sealed so far only (the job's role cannot seal)."""
     public_key = private_key.public_key()
     keys = public_keys() | {public_key_id(public_key): public_key}
     found = audit_verify_all(keys=keys)

@@ -15,7 +15,8 @@ class AuditTrailIsAppendOnly(Exception):
 
 class AuditEventQuerySet(models.QuerySet):
     """Reads only: a bulk change or delete of the trail is refused before it reaches the database
-    (triggers refuse it there too). Events are appended one at a time by ``audit_record``."""
+    (triggers refuse it there too). Events are appended one at a time by ``audit_record`` and
+    sealed into the chain by ``audit_seal``, with SQL of its own."""
 
     def update(self, **kwargs):
         raise AuditTrailIsAppendOnly("Audit events cannot be changed.")
@@ -28,7 +29,7 @@ class AuditEventQuerySet(models.QuerySet):
 
     def bulk_create(self, objs, *args, **kwargs):
         raise AuditTrailIsAppendOnly(
-            "Audit events are chained one at a time: use audit.chain.audit_record."
+            "Audit events are appended one at a time: use audit.chain.audit_record."
         )
 
     def matching(self, *, patient_id=None, username="", action="", since=None, before=None):
@@ -51,11 +52,13 @@ class AuditEventQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """One entry of the append-only audit trail: who did what to which patient, when, from where.
 
-    The rows form a hash chain in the order of their id: ``hash`` is the SHA-256 of the previous
-    row's hash followed by the canonical JSON of this row's own fields
-    (``audit.chain.event_hash``), so changing or removing a row breaks the chain from there
-    on. Only ``audit.chain.audit_record`` writes rows; the model, its manager, the admin and
-    database triggers refuse to change or delete them.
+    A request only inserts its event (``audit.chain.audit_record``: one INSERT, no lock); the
+    sealer (``audit.chain.audit_seal``) later gives each committed event its place in the hash
+    chain: ``seq`` (1, 2, 3, ...), ``prev_hash`` (the hash of the event at ``seq - 1``) and
+    ``hash``, the SHA-256 of ``prev_hash`` followed by the canonical JSON of the event's own
+    fields (``audit.chain.event_hash``). Changing, removing or reordering a sealed event breaks
+    the chain from there on. An unsealed event has none of the three yet. The model, its manager,
+    the admin and database triggers refuse any other change or deletion, sealed or not.
     """
 
     class Action(models.TextChoices):
@@ -97,8 +100,11 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64, blank=True, editable=False)
     summary = models.CharField(max_length=255, blank=True, editable=False)
     detail = models.JSONField(default=dict, blank=True, editable=False)
-    prev_hash = models.CharField("previous hash", max_length=64, editable=False)
-    hash = models.CharField(max_length=64, editable=False)
+    # Set once, by the sealer; NULL until then (see the class docstring). NULL, not "": many
+    # events wait unsealed at once, and the unique constraints on seq and prev_hash skip NULLs.
+    seq = models.BigIntegerField("chain position", null=True, unique=True, editable=False)
+    prev_hash = models.CharField("previous hash", max_length=64, null=True, editable=False)  # noqa: DJ001
+    hash = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -111,10 +117,20 @@ class AuditEvent(models.Model):
             models.Index(fields=["patient_id", "at"], name="auditevent_patient_at"),
             models.Index(fields=["actor_username", "at"], name="auditevent_actor_at"),
             models.Index(fields=["action", "at"], name="auditevent_action_at"),
+            # The sealer's work list: small, whatever the length of the trail.
+            models.Index(
+                fields=["id"], condition=models.Q(seq__isnull=True), name="auditevent_unsealed"
+            ),
         ]
         constraints = [
-            # One successor per event: two appends that raced past the lock cannot fork the chain.
+            # One successor per event: two sealers that raced past the lock cannot fork the chain.
             models.UniqueConstraint(fields=["prev_hash"], name="auditevent_one_successor"),
+            # Sealed whole or not at all: an event is inserted unsealed, and sealed in one go.
+            models.CheckConstraint(
+                condition=models.Q(seq__isnull=True, prev_hash__isnull=True, hash__isnull=True)
+                | models.Q(seq__isnull=False, prev_hash__isnull=False, hash__isnull=False),
+                name="auditevent_sealed_whole",
+            ),
         ]
 
     def __str__(self):

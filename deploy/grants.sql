@@ -12,10 +12,11 @@ GRANT USAGE ON SCHEMA public TO milia_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO milia_app;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO milia_app;
 
--- ... but only appends to the audit trail. The one column it may update is the link to a user,
--- which deleting that user clears (on_delete=SET_NULL); the trigger refuses any other change.
+-- ... but only appends to the audit trail. The columns it may update are the link to a user,
+-- which deleting that user clears (on_delete=SET_NULL), and the seal, which the sealer
+-- (`manage.py audit_seal`, run as this role) sets once; the trigger refuses any other change.
 REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON treatments_auditevent FROM milia_app;
-GRANT UPDATE (actor_id) ON treatments_auditevent TO milia_app;
+GRANT UPDATE (actor_id, seq, prev_hash, hash) ON treatments_auditevent TO milia_app;
 
 -- ... and only reads the signed checkpoints.
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER

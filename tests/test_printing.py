@@ -7,7 +7,6 @@ from datetime import timedelta
 from io import BytesIO
 
 import pytest
-from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone
 from pypdf import PdfReader
@@ -526,11 +525,11 @@ def test_today_pdf_without_sessions_is_a_friendly_not_found(staff_client):
 
 
 def printed_page_queries(path: str = "") -> int:
-    """What one printed page costs: 8, and the audit trail's event (4 queries; 5 on
-    PostgreSQL, with its advisory lock). The screen page of Today also lists today's home
-    treatment reviews, and names their patients in its event (tests/test_query_counts.py)."""
+    """What one printed page costs: 8, and the audit trail's event (one INSERT). The screen page
+    of Today also lists today's home treatment reviews, and names their patients in its event
+    (tests/test_query_counts.py)."""
     screen = 2 if path == "/today/" else 0
-    return 8 + screen + (5 if connection.vendor == "postgresql" else 4)
+    return 8 + screen + 1
 
 
 def assert_queries(django_assert_num_queries, client, path):

@@ -16,6 +16,7 @@ from django.urls import reverse
 from audit.chain import (
     audit_checkpoint,
     audit_record,
+    audit_seal,
     audit_verify,
     audit_verify_all,
     event_hash,
@@ -26,7 +27,7 @@ from audit.models import AuditCheckpoint, AuditEvent, AuditTrailIsAppendOnly
 from tests.factories import make_user
 from treatments import roles
 
-EVENTS = import_module("treatments.migrations.0005_audit_event")
+EVENTS = import_module("audit.migrations.0002_sealed_after_commit")
 
 
 @pytest.fixture
@@ -53,7 +54,10 @@ def key_file(key, tmp_path):
 
 
 def _events(count: int) -> list[AuditEvent]:
-    return [audit_record(action="search", username="u1", summary=f"e{n}") for n in range(count)]
+    """``count`` events, sealed (with any the test database held)."""
+    events = [audit_record(action="search", username="u1", summary=f"e{n}") for n in range(count)]
+    audit_seal()
+    return [AuditEvent.objects.get(pk=event.pk) for event in events]
 
 
 def _raw(sql: str, params=()):

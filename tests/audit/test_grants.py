@@ -1,16 +1,25 @@
 """The documented database grants (deploy/grants.sql, README "Audit"), applied to real roles on
-PostgreSQL: the app can do its work, deleting a user included, and can neither change the audit
-trail nor write a checkpoint; the checkpoint job can (issue 11, items 8 and 14)."""
+PostgreSQL: the app can do its work, deleting a user and sealing the trail included, and can
+neither change the audit trail nor write a checkpoint; the checkpoint job can (issue 11, items 8
+and 14; issue 14, item 1)."""
 
+import io
 import secrets
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
-from audit.chain import audit_checkpoint, audit_record, audit_verify_all, public_key_text
+from audit.chain import (
+    audit_checkpoint,
+    audit_record,
+    audit_seal,
+    audit_verify_all,
+    public_key_text,
+)
 from audit.models import AuditCheckpoint, AuditEvent
 from tests.factories import make_user
 
@@ -61,18 +70,23 @@ def test_the_app_role_can_delete_a_user_who_has_audit_events(db_roles):
 
     with acting_as(db_roles["app"]):
         user.delete()
+        audit_seal()
 
     kept = AuditEvent.objects.get(pk=event.pk)
     assert (kept.actor_id, kept.actor_username, kept.summary) == (None, "leaver", "kept")
     assert audit_verify_all().ok is True
 
 
-def test_the_app_role_can_only_append_to_the_trail_and_read_checkpoints(db_roles):
+def test_the_app_role_can_only_append_to_the_trail_seal_it_and_read_checkpoints(db_roles):
     event = audit_record(action="search", username="u1", summary="kept")
 
     with acting_as(db_roles["app"]):
         appended = audit_record(action="search", username="u1")
+        sealed = audit_seal()
         refused = {
+            "seal again": _refused(
+                "UPDATE treatments_auditevent SET hash = %s WHERE id = %s", ["f" * 64, event.pk]
+            ),
             "update": _refused(
                 "UPDATE treatments_auditevent SET summary = 'x' WHERE id = %s", [event.pk]
             ),
@@ -87,8 +101,11 @@ def test_the_app_role_can_only_append_to_the_trail_and_read_checkpoints(db_roles
             "checkpoint read": _refused("SELECT count(*) FROM treatments_auditcheckpoint"),
         }
 
-    assert AuditEvent.objects.filter(pk=appended.pk).exists()
+    assert AuditEvent.objects.get(pk=appended.pk).hash is not None
+    assert sealed >= 2
+    assert audit_verify_all().ok is True
     assert refused == {
+        "seal again": True,
         "update": True,
         "delete": True,
         "truncate": True,
@@ -101,16 +118,37 @@ def test_the_checkpoint_role_signs_checkpoints_and_cannot_write_events(db_roles,
     key = Ed25519PrivateKey.generate()
     settings.AUDIT_CHECKPOINT_PUBLIC_KEY = public_key_text(key.public_key())
     audit_record(action="search", username="u1")
+    audit_seal()
+    waiting = audit_record(action="search", username="u1")
 
     with acting_as(db_roles["job"]):
         checkpoint = audit_checkpoint(private_key=key)
         cannot_append = _refused(
             "INSERT INTO treatments_auditevent (at, actor_username, remote_addr, action, "
-            "object_type, object_id, summary, detail, prev_hash, hash) "
-            "VALUES (now(), '', '', 'search', '', '', '', '{}', %s, %s)",
-            ["a" * 64, "b" * 64],
+            "object_type, object_id, summary, detail) "
+            "VALUES (now(), '', '', 'search', '', '', '', '{}')"
+        )
+        cannot_seal = _refused(
+            "UPDATE treatments_auditevent SET seq = -1, prev_hash = %s, hash = %s WHERE id = %s",
+            ["a" * 64, "b" * 64, waiting.pk],
         )
 
     assert AuditCheckpoint.objects.get().pk == checkpoint.pk
-    assert cannot_append is True
+    assert (cannot_append, cannot_seal) == (True, True)
     assert audit_verify_all().checkpoints == 1
+
+
+def test_verify_as_a_role_that_may_not_seal_checks_what_is_sealed(db_roles):
+    audit_record(action="search", username="u1")
+    audit_seal()
+    audit_record(action="search", username="u1")
+    sealed = AuditEvent.objects.filter(seq__isnull=False).count()
+    out, err = io.StringIO(), io.StringIO()
+
+    with acting_as(db_roles["job"]):
+        call_command("audit_verify", stdout=out, stderr=err)
+
+    lines = out.getvalue().splitlines()
+    assert err.getvalue().startswith("Could not seal first (permission denied")
+    assert lines[0] == f"Audit trail intact: {sealed} events checked."
+    assert lines[1].startswith("Not sealed yet, so not checked: 1 events, the oldest recorded ")
