@@ -29,7 +29,7 @@ QUERY_BUDGET = {
     "patient_search": 6,
     "patient_detail": 7,
     "consultation_draft": 10,
-    "consultation_signed": 11,
+    "consultation_signed": 12,  # 11, and the addenda
     "plan": 11,  # 10, and the consultation's patient for the audit
     "session_list": 6,
     "today": 8,  # 7, and today's patients for the audit

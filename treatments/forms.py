@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from treatments.models import (
+    ADDENDUM_MAX_CHARS,
     Consultation,
     LesionSite,
     Location,
@@ -93,6 +94,23 @@ class ConsultationForm(forms.ModelForm):
         model = Consultation
         fields = ["date", "milia_type", "recurrent", "notes"]
         widgets = {"date": DateInput(), "notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class AddendumForm(forms.Form):
+    """An addendum to a signed consultation: what is added, in the clinician's words."""
+
+    text = forms.CharField(
+        label="Addendum",
+        max_length=ADDENDUM_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=f"Dated and signed with your name; it cannot be changed once added. "
+        f"At most {ADDENDUM_MAX_CHARS} characters.",
+        error_messages={
+            "required": "Write the addendum before adding it.",
+            "max_length": "The addendum can be at most %(limit_value)d characters "
+            "(it has %(show_value)d).",
+        },
+    )
 
 
 TRIED_CHOICES = [
