@@ -403,9 +403,7 @@ class ConsultationAddendum(models.Model):
     """A dated, signed note added to a signed consultation: append-only, never changed or removed
     (the services, the admin and the database refuse it: migration 0013)."""
 
-    consultation = models.ForeignKey(
-        Consultation, on_delete=models.PROTECT, related_name="addenda"
-    )
+    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="addenda")
     text = models.TextField(
         validators=[MaxLengthValidator(ADDENDUM_MAX_CHARS)],
         help_text=f"At most {ADDENDUM_MAX_CHARS} characters.",

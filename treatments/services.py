@@ -438,7 +438,7 @@ def consultation_sign(
 
 
 def planned_treatments_of(consultation: Consultation) -> list[PlannedTreatment]:
-    """The treatments of the consultation's plan, with their treatment and sites (empty: no plan)."""
+    """The plan's treatments, with their treatment and sites (empty: no plan)."""
     return list(
         PlannedTreatment.objects.filter(plan__consultation=consultation)
         .select_related("treatment")
