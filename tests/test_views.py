@@ -87,7 +87,7 @@ def test_staff_can_read_a_consultation_without_edit_controls(staff_client, derma
     response = staff_client.get(f"/consultations/{consultation.pk}/")
     assert response.status_code == 200
     assert response.context["chart"].can_edit is False
-    assert "Sign consultation" not in response.content.decode()
+    assert "Review and sign" not in response.content.decode()
 
 
 # --- Patients -------------------------------------------------------------------------------

@@ -326,6 +326,10 @@ def addendum_create(request: HttpRequest, pk: int) -> HttpResponse:
                 consultation=consultation, author=request.user, text=form.cleaned_data["text"]
             )
         except ValidationError as invalid:
+            if not consultation.is_signed:
+                # A draft shows no addenda: say why on its page.
+                messages.error(request, " ".join(invalid.messages))
+                return redirect(consultation)
             form.add_error(None, invalid)
         else:
             messages.success(request, "The addendum was added to the signed record.")
