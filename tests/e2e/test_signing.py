@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in
+from tests.e2e.test_accessibility import serious_violations
 from tests.factories import make_consultation, make_patient, make_site
 from treatments.models import Consultation, ConsultationAddendum, LesionSite
 
@@ -34,6 +35,7 @@ def test_typing_a_note_then_signing_through_the_review_signs_the_note(page, live
     notes.fill("Milia since the summer.")
     notes.press("Tab")
     expect(status).to_have_text(re.compile(r"^Saved \d\d:\d\d$"))
+    assert serious_violations(page) == []
 
     # A site form opened before the next save still saves after it: its version was updated.
     page.get_by_role("link", name="Edit", exact=True).click()
@@ -52,6 +54,7 @@ def test_typing_a_note_then_signing_through_the_review_signs_the_note(page, live
     expect(page.get_by_text("Prefers no needles.")).to_be_visible()
     expect(page.get_by_text("3 milia, largest 1.0 mm")).to_be_visible()
     expect(page.get_by_text("No treatment is planned: signing books no session.")).to_be_visible()
+    assert serious_violations(page) == []
 
     page.get_by_role("button", name="Sign consultation").click()
     expect(page.get_by_text("The consultation is signed.")).to_be_visible()
@@ -128,6 +131,14 @@ def test_an_addendum_is_added_after_signing_with_its_author_and_time(page, live_
         re.compile(r"Addendum 1 · Eve Derm \(Dermatologist\), \d+ \w{3} \d{4}, \d\d:\d\d")
     )
     expect(entry).to_contain_text("Histology: milia confirmed. No change to the plan.")
+    assert serious_violations(page) == []
+
+    # Printed, the record keeps its signature and addenda, without the addendum form.
+    page.emulate_media(media="print")
+    expect(page.locator(".signed-by")).to_contain_text("Signed by Eve Derm (Dermatologist), ")
+    expect(entry).to_be_visible()
+    expect(page.get_by_role("button", name="Add addendum")).to_be_hidden()
+    page.emulate_media(media="screen")
     assert list(ConsultationAddendum.objects.values_list("author__username", "text")) == [
         ("dr.e2e", "Histology: milia confirmed. No change to the plan.")
     ]
