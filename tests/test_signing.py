@@ -176,7 +176,9 @@ def test_signing_from_a_review_that_is_behind_is_refused_and_changes_nothing(
         follow=True,
     )
 
-    assert "Another clinician changed this consultation after you opened it" in _text(response)
+    assert "This consultation was changed in another window or by another clinician" in _text(
+        response
+    )
     assert Consultation.objects.get().status == "draft"
 
 
@@ -483,8 +485,8 @@ def test_a_stale_autosave_is_refused_beside_the_details_and_keeps_the_fields(
     assert response["HX-Reswap"] == "innerHTML"
     assert "HX-Retarget" not in response
     assert _text(response).startswith(
-        "Another clinician changed this consultation after you opened it, so your change was "
-        "not saved."
+        "This consultation was changed in another window or by another clinician after you "
+        "opened it, so your change was not saved."
     )
     assert "<textarea" not in response.content.decode()
     assert Consultation.objects.get().notes == "First."

@@ -41,8 +41,9 @@ class StaleConsultation(Exception):
     """Someone else changed the consultation after this page was opened: refuse, never overwrite."""
 
     CHANGED = (
-        "Another clinician changed this consultation after you opened it, so your change was "
-        "not saved. Reload the page to see the current chart, then make your change again."
+        "This consultation was changed in another window or by another clinician after you "
+        "opened it, so your change was not saved. Reload the page to see the current chart, "
+        "then make your change again."
     )
     NO_VERSION = (
         "Your change was not saved: it did not say which version of the consultation it was "

@@ -14,7 +14,7 @@ from treatments.models import Consultation, ConsultationAddendum, LesionSite
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-STALE = "Another clinician changed this consultation after you opened it"
+STALE = "This consultation was changed in another window or by another clinician"
 
 
 def draft_with_a_site(dermatologist):
