@@ -153,7 +153,9 @@ def sign(consultation):
     from django.utils import timezone
 
     Consultation.objects.filter(pk=consultation.pk).update(
-        status=Consultation.Status.SIGNED, signed_at=timezone.now()
+        status=Consultation.Status.SIGNED,
+        signed_at=timezone.now(),
+        signed_by=consultation.clinician,
     )
     consultation.refresh_from_db()
     return consultation

@@ -50,6 +50,8 @@ EXPECTED = {
     "treatments:site_delete": ("post", None, (302, 403, 302, 403)),
     "treatments:plan_edit": ("get", None, CHART),
     "treatments:consultation_sign": ("post", None, (302, 403, 302, 403)),
+    # To a signed consultation; posted empty, so the dermatologist is shown the field's message.
+    "treatments:addendum_create": ("post", None, (302, 403, 400, 403)),
     "treatments:session_list": ("get", None, PAGE),
     "treatments:session_done": ("get", None, (302, 200, 200, 403)),
     "treatments:session_undo": ("post", None, (302, 302, 302, 403)),
@@ -106,6 +108,7 @@ def records(db):
     return {
         "patient": patient,
         "draft": draft,
+        "signed": signed,
         "site": site,
         "planned": planned,
         "session": planned.treatment_sessions.get(),
@@ -122,6 +125,7 @@ def _url(name, records):
         "treatments:site_create": [records["draft"].pk],
         "treatments:plan_edit": [records["draft"].pk],
         "treatments:consultation_sign": [records["draft"].pk],
+        "treatments:addendum_create": [records["signed"].pk],
         "treatments:site_update": [records["site"].pk],
         "treatments:site_delete": [records["site"].pk],
         "treatments:session_done": [records["session"].pk],
@@ -186,6 +190,7 @@ ADMIN_SITE = {
     "treatments.Consultation": (200, 403),
     "treatments.LesionSite": (200, 403),
     "treatments.Recommendation": (200, 403),
+    "treatments.ConsultationAddendum": (200, 403),
     "treatments.Plan": (200, 403),
     "treatments.PlannedTreatment": (200, 403),
     "treatments.Session": (200, 403),

@@ -157,6 +157,7 @@ def test_fhir_export_signed_plan_has_service_requests_and_stored_advice(
         "order",
         "Mechanical extraction",
     )
+    assert request["requester"] == {"display": "dr.grey (Dermatologist)"}
     careplan = by_type["CarePlan"]["resource"]
     assert careplan["activity"][0]["reference"]["reference"] == by_type["ServiceRequest"]["fullUrl"]
     guidance = by_type["GuidanceResponse"]["resource"]

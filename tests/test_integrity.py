@@ -237,7 +237,7 @@ def test_second_clinician_removing_the_same_site_at_once_gets_the_409_message(
     )
 
     assert response.status_code == 409
-    assert "Another clinician changed this consultation after you opened it" in (
+    assert "This consultation was changed in another window or by another clinician" in (
         response.content.decode()
     )
     assert f'href="/consultations/{consultation.pk}/"' in response.content.decode()

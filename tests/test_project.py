@@ -77,6 +77,7 @@ EXPECTED_ROLE_PERMISSIONS = {
         "treatments.delete_session",
         "treatments.view_treatment", "treatments.view_handout",
         "treatments.view_recommendation", "treatments.add_recommendation",
+        "treatments.view_consultationaddendum", "treatments.add_consultationaddendum",
     },
     "Clinic staff": {
         "treatments.view_patient", "treatments.view_consultation", "treatments.view_lesionsite",
@@ -84,6 +85,7 @@ EXPECTED_ROLE_PERMISSIONS = {
         "treatments.view_plannedtreatment", "treatments.view_session",
         "treatments.change_session",
         "treatments.view_treatment", "treatments.view_handout", "treatments.view_recommendation",
+        "treatments.view_consultationaddendum",
     },
     "Clinic admin": {
         "treatments.view_treatment", "treatments.add_treatment", "treatments.change_treatment",
@@ -93,7 +95,7 @@ EXPECTED_ROLE_PERMISSIONS = {
         "treatments.view_patient", "treatments.view_consultation", "treatments.view_lesionsite",
         "treatments.view_triedtreatment", "treatments.view_plan",
         "treatments.view_plannedtreatment", "treatments.view_session",
-        "treatments.view_recommendation",
+        "treatments.view_recommendation", "treatments.view_consultationaddendum",
         "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",
         "audit.view_auditevent",
         "treatments.view_ehrclient", "treatments.add_ehrclient", "treatments.change_ehrclient",

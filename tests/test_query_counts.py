@@ -28,8 +28,9 @@ QUERY_BUDGET = {
     "patient_search": 6,
     "patient_detail": 8,  # 7, and the patient's home treatment reviews
     "consultation_draft": 10,
-    "consultation_signed": 11,
+    "consultation_signed": 12,  # 11, and the addenda
     "plan": 11,  # 10, and the consultation's patient for the audit
+    "sign_review": 11,  # 4, the chart (3), the plan (2), your roles, the patient for the audit
     "session_list": 7,  # 6, and the upcoming home treatment reviews
     "today": 10,  # 7, today's reviews, and today's patients (sessions, reviews) for the audit
     "aftercare_sheet": 8,
@@ -49,6 +50,7 @@ AUDITED = {
     "patient_detail",
     "consultation_draft",
     "consultation_signed",
+    "sign_review",
     "aftercare_sheet",
     "aftercare_pdf",
 }
@@ -183,6 +185,20 @@ def test_signed_consultation_page_queries_do_not_grow_with_sites(
         assert_page_queries(
             dermatologist_client, f"/consultations/{consultation.pk}/", page="consultation_signed"
         )
+
+
+def test_sign_review_queries_do_not_grow_with_sites_or_sessions(
+    assert_page_queries, dermatologist_client, dermatologist
+):
+    for size in (1, 20):
+        consultation = consultation_with_sites(dermatologist, size)
+        planned = make_planned(
+            consultation, code="chemical_peel", sessions=size, interval_weeks=2, scheduled=0
+        )
+        planned.override_reason = "Chosen by the patient after talking it through."
+        planned.save()
+        url = f"/consultations/{consultation.pk}/sign/"
+        assert_page_queries(dermatologist_client, url, page="sign_review")
 
 
 def test_plan_page_queries_do_not_grow_with_sites(

@@ -248,7 +248,7 @@ def test_second_clinician_saving_a_stale_page_is_refused(dermatologist_client, d
     )
     assert second.status_code == 409
     html = second.content.decode()
-    assert "Another clinician changed this consultation after you opened it" in html
+    assert "This consultation was changed in another window or by another clinician" in html
     assert "Reload the consultation" in html
     assert '<option value="nose" selected>' in html
     assert list(LesionSite.objects.values_list("location", flat=True)) == ["chin"]

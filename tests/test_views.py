@@ -96,7 +96,7 @@ def test_staff_can_read_a_consultation_without_edit_controls(staff_client, derma
     response = staff_client.get(f"/consultations/{consultation.pk}/")
     assert response.status_code == 200
     assert response.context["chart"].can_edit is False
-    assert "Sign consultation" not in response.content.decode()
+    assert "Review and sign" not in response.content.decode()
 
 
 def test_favicon_is_served_at_the_root_to_anyone_and_linked_from_every_page(client, staff_client):

@@ -8,6 +8,7 @@ from treatments.ehr_services import ehr_key_problems
 from treatments.models import (
     CdsFeedback,
     Consultation,
+    ConsultationAddendum,
     EhrClient,
     Handout,
     LesionSite,
@@ -151,7 +152,7 @@ class ConsultationAdmin(ConsultationPartAdmin):
     inlines = [LesionSiteInline]
     # Signing is the app's (it stores the advice and schedules the sessions); the version is
     # moved on by every change.
-    readonly_fields = ["status", "signed_at", "version"]
+    readonly_fields = ["status", "signed_at", "signed_by", "signed_by_role", "version"]
 
 
 class TriedTreatmentInline(admin.TabularInline):
@@ -220,6 +221,16 @@ class RecommendationAdmin(ReadOnlyAdmin, PatientDataAdmin):
     list_display = ["id", "consultation", "rules_version", "requested_by", "requested_at"]
     list_filter = ["rules_version", "requested_at"]
     list_select_related = ["consultation__patient", "requested_by"]
+
+
+@admin.register(ConsultationAddendum)
+class ConsultationAddendumAdmin(ReadOnlyAdmin, PatientDataAdmin):
+    """Addenda are append-only and added from the signed record's page: shown here, never
+    added, changed or removed (the database refuses too: migration 0013)."""
+
+    list_display = ["id", "consultation", "author", "author_role", "created_at"]
+    list_filter = ["created_at"]
+    list_select_related = ["consultation__patient", "author"]
 
 
 class PlannedTreatmentAdminForm(forms.ModelForm):

@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from audit.registry import Access, audit_registry, noted, patient_arg, patient_of
 from treatments.models import (
     Consultation,
+    ConsultationAddendum,
     Handout,
     LesionSite,
     Patient,
@@ -37,6 +38,7 @@ RECORDS = {
     PlannedTreatment: "plan__consultation__patient_id",
     Session: "planned_treatment__plan__consultation__patient_id",
     Recommendation: "consultation__patient_id",
+    ConsultationAddendum: "consultation__patient_id",
 }
 
 # The models whose every create, change and delete is recorded, with what is left out:
@@ -48,6 +50,7 @@ CHANGES = {
         for model in (Patient, Consultation, LesionSite, TriedTreatment, Plan, Session, Treatment)
     },
     Handout: {"exclude_fields": ["updated_at"]},
+    ConsultationAddendum: {},
     PlannedTreatment: {"m2m_fields": ["sites"]},
     Recommendation: {"exclude_fields": ["input_facts", "output"]},
 }
@@ -135,6 +138,8 @@ _TODAY_PRINT = Access(
     detail=_today_detail,
 )
 
+_SIGNED = _consultation_page("Was shown a consultation it signed")
+_SIGN_REVIEW = _consultation_page("Opened the summary of a consultation to sign it")
 
 # View name (namespace:url_name) → what a response showing it means; a function of the request
 # where that depends on what was asked.
@@ -166,7 +171,12 @@ PAGES: dict[str, Access | Callable] = {
     ),
     "treatments:consultation_detail": _consultation_page("Opened a consultation"),
     "treatments:consultation_update": _consultation_page("Was shown a consultation it changed"),
-    "treatments:consultation_sign": _consultation_page("Was shown a consultation it signed"),
+    "treatments:consultation_sign": lambda request: (
+        _SIGNED if request.method == "POST" else _SIGN_REVIEW
+    ),
+    "treatments:addendum_create": _consultation_page(
+        "Was shown a signed consultation it added an addendum to"
+    ),
     "treatments:site_create": _consultation_page("Opened a new site of a consultation"),
     "treatments:plan_edit": _consultation_page("Opened the plan of a consultation"),
     "treatments:site_update": _consultation_page(

@@ -278,6 +278,8 @@ def _add_plan(add, plan, consultation, patient_ref, condition_ref) -> None:
             "reasonReference": [{"reference": condition_ref}],
             "bodySite": [body_site_concept(s.location, s.side) for s in planned_sites],
             "authoredOn": consultation.signed_at.isoformat(),
+            # Who signed the plan, as the record names them (no Practitioner resource is kept).
+            **({"requester": {"display": _signer(consultation)}} if consultation.signed_by else {}),
             "patientInstruction": description,
         }
         if planned.sessions is not None:
@@ -302,6 +304,13 @@ def _add_plan(add, plan, consultation, patient_ref, condition_ref) -> None:
     if plan.notes:
         careplan["note"] = [{"text": plan.notes}]
     add(careplan_ref, careplan)
+
+
+def _signer(consultation) -> str:
+    user = consultation.signed_by
+    name = user.get_full_name() or user.get_username()
+    role = consultation.signed_by_role
+    return f"{name} ({role})" if role else name
 
 
 def _advice_lines(result: rules.CaseResult) -> list[str]:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from treatments.models import (
+    ADDENDUM_MAX_CHARS,
     Consultation,
     LesionSite,
     Location,
@@ -163,6 +164,23 @@ class ConsultationForm(NamedFieldErrors, forms.ModelForm):
     def clean_diagnosis_code(self):
         code = self.cleaned_data["diagnosis_code"].strip().upper()
         return code or self.instance.diagnosis_code
+
+
+class AddendumForm(forms.Form):
+    """An addendum to a signed consultation: what is added, in the clinician's words."""
+
+    text = forms.CharField(
+        label="Addendum",
+        max_length=ADDENDUM_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=f"Dated and signed with your name; it cannot be changed once added. "
+        f"At most {ADDENDUM_MAX_CHARS} characters.",
+        error_messages={
+            "required": "Write the addendum before adding it.",
+            "max_length": "The addendum can be at most %(limit_value)d characters "
+            "(it has %(show_value)d).",
+        },
+    )
 
 
 TRIED_CHOICES = [

@@ -10,7 +10,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+)
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -188,6 +193,16 @@ class Consultation(models.Model):
     notes = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     signed_at = models.DateTimeField(null=True, blank=True)
+    # Who signed, and the role they signed in, as it was at signing (a record keeps its signature).
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    signed_by_role = models.CharField(max_length=100, blank=True, editable=False)
     # Bumped on every change, so a second clinician's stale save can be refused.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -440,6 +455,45 @@ class Handout(models.Model):
 
     def __str__(self):
         return self.title
+
+
+ADDENDUM_MAX_CHARS = 4000
+
+
+class ConsultationAddendum(models.Model):
+    """A dated, signed note added to a signed consultation: append-only, never changed or removed
+    (the services, the admin and the database refuse it: migration 0013)."""
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="addenda")
+    text = models.TextField(
+        validators=[MaxLengthValidator(ADDENDUM_MAX_CHARS)],
+        help_text=f"At most {ADDENDUM_MAX_CHARS} characters.",
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The role the author wrote in, as it was then.
+    author_role = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(text=""),
+                name="addendum_text_not_blank",
+                violation_error_message="Write the addendum.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Addendum {self.pk} to {self.consultation}"
+
+    def clean(self):
+        super().clean()
+        if self.consultation_id is not None and not self.consultation.is_signed:
+            raise ValidationError(
+                "An addendum is added to a signed consultation; change the draft itself.",
+                code="not_signed",
+            )
 
 
 class Recommendation(models.Model):

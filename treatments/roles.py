@@ -32,17 +32,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_perms(("delete",), ("lesionsite", "triedtreatment", "plannedtreatment", "session")),
         *_perms(("view",), REFERENCE_MODELS),
         "treatments.add_recommendation",
+        # Addenda are append-only: added after signing, never changed or removed.
+        *_perms(("view", "add"), ("consultationaddendum",)),
     ],
     # Reads clinical data, prints sheets, records that a session took place; never changes
     # clinical data.
     CLINIC_STAFF: [
         *_perms(("view",), CLINICAL_MODELS + REFERENCE_MODELS),
         "treatments.change_session",
+        "treatments.view_consultationaddendum",
     ],
     # Users, roles and the catalogue texts, in the Django admin.
     CLINIC_ADMIN: [
         *_perms(("view", "add", "change", "delete"), ("treatment", "handout")),
-        *_perms(("view",), CLINICAL_MODELS + ("recommendation",)),
+        *_perms(("view",), CLINICAL_MODELS + ("recommendation", "consultationaddendum")),
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",

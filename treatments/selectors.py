@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from treatments import display, planning, services
-from treatments.models import Consultation, LesionSite, Patient, Plan, Session, Treatment
+from treatments.models import (
+    Consultation,
+    ConsultationAddendum,
+    LesionSite,
+    Patient,
+    Plan,
+    PlannedTreatment,
+    Session,
+    Treatment,
+)
 from treatments.permissions import can_change_consultation
 from treatments.rules import CaseResult, Finding, InvalidCase
 
@@ -32,6 +41,8 @@ class Chart:
     advice: tuple[Finding, ...] = ()
     plan: Plan | None = None
     can_edit: bool = False
+    # Once signed: the addenda, oldest first.
+    addenda: list[ConsultationAddendum] = field(default_factory=list)
 
 
 def consultation_with_chart(pk: int) -> Consultation:
@@ -66,6 +77,80 @@ def consultation_chart(pk: int, *, user) -> Chart:
         advice=result.advice if result else (),
         plan=plan,
         can_edit=can_change_consultation.test(user, consultation),
+        addenda=consultation_addenda(consultation) if consultation.is_signed else [],
+    )
+
+
+def consultation_addenda(consultation: Consultation) -> list[ConsultationAddendum]:
+    """The addenda of a consultation with their authors, oldest first, in one query."""
+    return list(
+        ConsultationAddendum.objects.filter(consultation=consultation)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class PlannedForSigning:
+    """A chosen treatment as signing will book it: its sessions' dates (None: to be set)."""
+
+    planned: PlannedTreatment
+    session_dates: list[date | None]
+
+
+@dataclass(frozen=True)
+class SignReview:
+    """What signing a draft will record: the chart, the chosen treatments with the sessions it
+    will book, and the advice's rules version. ``problems`` (treatment code -> messages) or
+    ``refused`` say what stops it from being signed as it stands."""
+
+    consultation: Consultation
+    patient: Patient
+    sites: list[LesionSite]
+    planned: list[PlannedForSigning]
+    rules_version: str
+    problems: dict[str, list[tuple[str, str]]]
+    refused: str
+
+    @property
+    def overrides(self) -> list[PlannedTreatment]:
+        """The choices that depart from the advice: with a reason, or flagged contraindicated."""
+        return [
+            row.planned
+            for row in self.planned
+            if row.planned.override_reason or row.planned.is_flagged
+        ]
+
+
+def consultation_sign_review(pk: int) -> SignReview:
+    """The summary shown before signing; ``Consultation.DoesNotExist`` when none."""
+    consultation = services.consultation_with_chart(pk)
+    sites = list(consultation.sites.all())
+    planned = services.planned_treatments_of(consultation)
+    refused, problems, rules_version = "", {}, ""
+    try:
+        result = services.consultation_evaluate(consultation)
+    except InvalidCase as invalid:
+        result, refused = None, display.case_refused(invalid.errors)
+    if result is not None:
+        rules_version = result.rules_version
+        problems = services.sign_problems(consultation, result, planned)
+    elif not refused:
+        refused = "Chart at least one lesion site before signing."
+    return SignReview(
+        consultation=consultation,
+        patient=consultation.patient,
+        sites=sites,
+        planned=[
+            PlannedForSigning(
+                planned=p,
+                session_dates=services.planned_session_dates(p),
+            )
+            for p in planned
+        ],
+        rules_version=rules_version,
+        problems=problems,
+        refused=refused,
     )
 
 

@@ -19,6 +19,7 @@ from django.utils.text import get_text_list
 from treatments import planning, reference, rules
 from treatments.models import (
     Consultation,
+    ConsultationAddendum,
     LesionSite,
     Patient,
     Plan,
@@ -30,6 +31,7 @@ from treatments.models import (
     TriedTreatment,
 )
 from treatments.permissions import is_open_for_change
+from treatments.roles import ROLE_PERMISSIONS
 
 
 class ConsultationSigned(Exception):
@@ -40,8 +42,9 @@ class StaleConsultation(Exception):
     """Someone else changed the consultation after this page was opened: refuse, never overwrite."""
 
     CHANGED = (
-        "Another clinician changed this consultation after you opened it, so your change was "
-        "not saved. Reload the page to see the current chart, then make your change again."
+        "This consultation was changed in another window or by another clinician after you "
+        "opened it, so your change was not saved. Reload the page to see the current chart, "
+        "then make your change again."
     )
     NO_VERSION = (
         "Your change was not saved: it did not say which version of the consultation it was "
@@ -91,7 +94,7 @@ def consultation_with_chart(pk: int) -> Consultation:
     """A consultation with everything the rules and the chart need, in three queries."""
     sites = LesionSite.objects.prefetch_related("tried").order_by("id")
     return (
-        Consultation.objects.select_related("patient", "clinician")
+        Consultation.objects.select_related("patient", "clinician", "signed_by")
         .prefetch_related(Prefetch("sites", queryset=sites))
         .get(pk=pk)
     )
@@ -415,6 +418,14 @@ def session_dates(starts_on: date | None, sessions: int, interval_weeks: int | N
     return planning.session_dates(starts_on, sessions, interval_weeks, clinic_open_days())
 
 
+def planned_session_dates(planned: PlannedTreatment) -> list:
+    """The dates of the sessions signing books for a planned treatment; none for a home
+    treatment (reviewed on ``planned.review_on`` instead)."""
+    if planned.sessions is None:
+        return []
+    return session_dates(planned.starts_on, planned.sessions, planned.interval_weeks)
+
+
 @transaction.atomic
 def consultation_sign(
     *, consultation: Consultation, user, version: int | None = None
@@ -428,57 +439,96 @@ def consultation_sign(
     consultation = consultation_with_chart(consultation.pk)
     facts = consultation_facts(consultation)
     result = rules.evaluate(rules.CaseFacts.from_dict(facts), rules_thresholds())
-    plan = Plan.objects.filter(consultation=consultation).first()
-    if plan is not None:
-        planned_treatments = list(
-            plan.treatments.select_related("treatment").prefetch_related("sites")
-        )
-        choices = [
-            PlanChoice(
-                treatment=p.treatment.code,
-                site_ids=tuple(site.pk for site in p.sites.all()),
-                sessions=p.sessions,
-                interval_weeks=p.interval_weeks,
-                starts_on=p.starts_on,
-                override_reason=p.override_reason,
-                # Accepted for the sites it was planned at; a site changed since then makes
-                # plan_problems ask again through contraindicated_at below.
-                accept_contraindication=p.contraindication_accepted,
-            )
-            for p in planned_treatments
-        ]
-        problems = plan_problems(choices, consultation, result)
-        contraindicated = planning.contraindicated_sites(
-            _planned_indexes(choices, consultation), result
-        )
-        for p in planned_treatments:
-            where = get_text_list(contraindicated.get(p.treatment.code, []), "and")
-            if where != p.contraindicated_at:
-                # The sites changed since the plan was saved: the acceptance no longer covers
-                # what is contraindicated now.
-                problems.setdefault(p.treatment.code, []).append(
-                    (
-                        "accept_contraindication",
-                        "The sites changed since this was accepted: review the plan.",
-                    )
-                )
-        if problems:
-            raise PlanNeedsReview(problems)
-        # One save each, not bulk_create (which sends no signal): each session is audited.
-        for p in planned_treatments:
-            if p.sessions is None:
-                continue  # a home treatment: reviewed on p.review_on, no session at the clinic
-            dates = session_dates(p.starts_on, p.sessions, p.interval_weeks)
-            for number, day in enumerate(dates, start=1):
-                Session.objects.create(planned_treatment=p, number=number, scheduled_for=day)
+    planned_treatments = planned_treatments_of(consultation)
+    problems = sign_problems(consultation, result, planned_treatments)
+    if problems:
+        raise PlanNeedsReview(problems)
+    # One save each, not bulk_create (which sends no signal): each session is audited.
+    for p in planned_treatments:
+        for number, day in enumerate(planned_session_dates(p), start=1):
+            Session.objects.create(planned_treatment=p, number=number, scheduled_for=day)
     recommendation = _store_recommendation(consultation, facts, result, user)
     # The last change of the row: once signed, the database refuses any other.
     _bump_version(consultation)
     # A save, not QuerySet.update (which sends no signal), so that the signing is audited.
     consultation.status = Consultation.Status.SIGNED
     consultation.signed_at = timezone.now()
-    consultation.save(update_fields=["status", "signed_at"])
+    consultation.signed_by = user
+    consultation.signed_by_role = role_of(user)
+    consultation.save(update_fields=["status", "signed_at", "signed_by", "signed_by_role"])
     return recommendation
+
+
+def planned_treatments_of(consultation: Consultation) -> list[PlannedTreatment]:
+    """The plan's treatments, with their treatment and sites (empty: no plan)."""
+    return list(
+        PlannedTreatment.objects.filter(plan__consultation=consultation)
+        .select_related("treatment")
+        .prefetch_related("sites")
+    )
+
+
+def sign_problems(
+    consultation: Consultation,
+    result: rules.CaseResult,
+    planned_treatments: list[PlannedTreatment],
+) -> dict[str, list[tuple[str, str]]]:
+    """What stops the plan from being signed against the advice as it stands (as
+    ``plan_problems``), and any contraindication accepted for sites that have changed since."""
+    if not planned_treatments:
+        return {}
+    choices = [
+        PlanChoice(
+            treatment=p.treatment.code,
+            site_ids=tuple(site.pk for site in p.sites.all()),
+            sessions=p.sessions,
+            interval_weeks=p.interval_weeks,
+            starts_on=p.starts_on,
+            override_reason=p.override_reason,
+            # Accepted for the sites it was planned at; a site changed since then makes
+            # plan_problems ask again through contraindicated_at below.
+            accept_contraindication=p.contraindication_accepted,
+        )
+        for p in planned_treatments
+    ]
+    problems = plan_problems(choices, consultation, result)
+    contraindicated = planning.contraindicated_sites(
+        _planned_indexes(choices, consultation), result
+    )
+    for p in planned_treatments:
+        where = get_text_list(contraindicated.get(p.treatment.code, []), "and")
+        if where != p.contraindicated_at:
+            # The sites changed since the plan was saved: the acceptance no longer covers
+            # what is contraindicated now.
+            problems.setdefault(p.treatment.code, []).append(
+                (
+                    "accept_contraindication",
+                    "The sites changed since this was accepted: review the plan.",
+                )
+            )
+    return problems
+
+
+def role_of(user) -> str:
+    """The roles a user holds, as the record names them ("Dermatologist"); empty if none."""
+    held = set(user.groups.values_list("name", flat=True))
+    return get_text_list([role for role in ROLE_PERMISSIONS if role in held], "and")
+
+
+# --- Addenda ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def addendum_create(*, consultation: Consultation, author, text: str) -> ConsultationAddendum:
+    """Add a dated, signed addendum to a signed consultation; addenda are never changed or
+    removed. ``ValidationError`` names the field (``text``: empty or too long)."""
+    consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
+    addendum = ConsultationAddendum(
+        consultation=consultation, author=author, author_role=role_of(author), text=text.strip()
+    )
+    addendum.full_clean()
+    addendum.save()
+    return addendum
 
 
 @transaction.atomic

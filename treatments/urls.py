@@ -20,6 +20,7 @@ urlpatterns = [
     path("consultations/<int:pk>/sites/new/", views.site_create, name="site_create"),
     path("consultations/<int:pk>/plan/", views.plan_edit, name="plan_edit"),
     path("consultations/<int:pk>/sign/", views.consultation_sign, name="consultation_sign"),
+    path("consultations/<int:pk>/addenda/new/", views.addendum_create, name="addendum_create"),
     path("sites/<int:site_pk>/edit/", views.site_update, name="site_update"),
     path("sites/<int:site_pk>/delete/", views.site_delete, name="site_delete"),
     path("sessions/", views.session_list, name="session_list"),

@@ -25,6 +25,7 @@ from django_htmx.http import reswap, retarget
 from audit.middleware import note_patients
 from treatments import body_map, display, planning, selectors, services
 from treatments.forms import (
+    AddendumForm,
     ConsultationForm,
     LesionSiteForm,
     PatientForm,
@@ -82,6 +83,15 @@ def draft_only(view):
                     LesionSite, pk=kwargs["site_pk"]
                 ).consultation_id
             url = reverse("treatments:consultation_detail", args=[consultation_pk])
+            if request.htmx and request.htmx.target == "details-status":
+                # The autosave: said beside the details, whose fields keep what was typed.
+                response = render(
+                    request,
+                    "treatments/_details_status.html",
+                    {"status": "refused", "message": str(refused), "reload_url": url},
+                    status=409,
+                )
+                return reswap(response, "innerHTML")
             if request.htmx:
                 response = render(
                     request,
@@ -226,25 +236,47 @@ def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required("treatments.change_consultation")
 @draft_only
 def consultation_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """The details form, saved as the clinician leaves each field (htmx) or posted whole.
+
+    Saved (htmx): the autosave's status, the new version for every form of the page and the
+    advice (out of band); the fields are left alone, so nothing typed meanwhile is lost.
+    """
     consultation = get_object_or_404(Consultation, pk=pk)
+    # Stale before invalid: a page that is behind is told so, not given the newer version.
+    version = _posted_version(request)
+    if version != consultation.version and not consultation.is_signed:
+        raise services.StaleConsultation(consultation_id=pk)
     form = ConsultationForm(request.POST, instance=consultation)
     if form.is_valid():
-        services.consultation_update(
-            consultation_id=pk, version=_posted_version(request), **form.cleaned_data
-        )
+        services.consultation_update(consultation_id=pk, version=version, **form.cleaned_data)
         if request.htmx:
-            return _chart_response(request, pk)
+            chart = _chart_or_404(request, pk)
+            return render(request, "treatments/_details_saved.html", _chart_context(request, chart))
         return redirect(consultation)
-    context = _chart_context(request, _chart_or_404(request, pk)) | {"consultation_form": form}
+    context = _chart_context(request, _chart_or_404(request, pk)) | {
+        "consultation_form": form,
+        "details_status": "invalid",
+    }
     if request.htmx:
-        return render(request, "treatments/_chart.html", context, status=400)
+        response = render(request, "treatments/_consultation_details.html", context, status=400)
+        return reswap(retarget(response, "#consultation-details"), "outerHTML")
     return render(request, "treatments/consultation_detail.html", context, status=400)
 
 
-@require_POST
+PLAN_NEEDS_REVIEW = (
+    "The sites changed since the plan was saved: review the plan and give the reasons "
+    "it now needs before signing."
+)
+
+
+@require_http_methods(["GET", "POST"])
 @role_required("treatments.change_consultation")
 @draft_only
 def consultation_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what signing will record, with the final Sign button; POST: sign what was shown
+    (its version), or say why not."""
+    if request.method == "GET":
+        return _sign_review(request, pk)
     consultation = get_object_or_404(Consultation, pk=pk)
     try:
         services.consultation_sign(
@@ -256,15 +288,60 @@ def consultation_sign(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.error(request, "Chart at least one lesion site before signing.")
     except services.PlanNeedsReview:
-        messages.error(
-            request,
-            "The sites changed since the plan was saved: review the plan and give the reasons "
-            "it now needs before signing.",
-        )
+        messages.error(request, PLAN_NEEDS_REVIEW)
         return redirect("treatments:plan_edit", pk=pk)
     else:
         messages.success(request, "The consultation is signed. It can no longer be changed.")
     return redirect(consultation)
+
+
+def _sign_review(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        review = selectors.consultation_sign_review(pk)
+    except Consultation.DoesNotExist:
+        raise Http404("No such consultation.") from None
+    services.ensure_draft(review.consultation)
+    if review.refused:
+        messages.error(request, review.refused)
+        return redirect(review.consultation)
+    if review.problems:
+        messages.error(request, PLAN_NEEDS_REVIEW)
+        return redirect("treatments:plan_edit", pk=pk)
+    return render(
+        request,
+        "treatments/sign_review.html",
+        {
+            "review": review,
+            "consultation": review.consultation,
+            "patient": review.patient,
+            "signer_role": services.role_of(request.user),
+        },
+    )
+
+
+@require_POST
+@role_required("treatments.add_consultationaddendum")
+def addendum_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add an addendum to a signed consultation; an empty or too long one is shown again with
+    the field's message, nothing saved."""
+    consultation = get_object_or_404(Consultation, pk=pk)
+    form = AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            services.addendum_create(
+                consultation=consultation, author=request.user, text=form.cleaned_data["text"]
+            )
+        except ValidationError as invalid:
+            if not consultation.is_signed:
+                # A draft shows no addenda: say why on its page.
+                messages.error(request, " ".join(invalid.messages))
+                return redirect(consultation)
+            form.add_error(None, invalid)
+        else:
+            messages.success(request, "The addendum was added to the signed record.")
+            return redirect(f"{consultation.get_absolute_url()}#addenda")
+    context = _chart_context(request, _chart_or_404(request, pk)) | {"addendum_form": form}
+    return render(request, "treatments/consultation_detail.html", context, status=400)
 
 
 # --- Lesion sites -------------------------------------------------------------------------------
@@ -563,6 +640,9 @@ def _chart_context(request, chart: selectors.Chart) -> dict:
         "patient": chart.patient,
         "rules_url": reverse("treatments:rules_reference"),
         "consultation_form": ConsultationForm(instance=consultation) if chart.can_edit else None,
+        "addendum_form": AddendumForm()
+        if consultation.is_signed and request.user.has_perm("treatments.add_consultationaddendum")
+        else None,
         "map_regions": body_map.map_regions(
             charted=charted,
             url_for=lambda location, side: _site_url(request, site_create, location, side),

@@ -52,6 +52,106 @@ document.addEventListener("htmx:afterSettle", (event) => {
   }
 });
 
+// The consultation's details save themselves as the clinician leaves a field. While that save is
+// on its way, anything else that would write the consultation or leave the page (another form,
+// a site's button, a link such as "Review and sign") waits for it: it then carries the version
+// the save produced (the answer updates every form's version) instead of racing it, and leaving
+// the page does not cut the save off.
+(() => {
+  const autosaveForm = () => document.querySelector("form[data-autosave]");
+  const status = () => document.getElementById("details-status");
+  let saving = false;
+  let waiting = [];
+
+  const whenSaved = (action) => {
+    waiting.push(action);
+  };
+  const runWaiting = () => {
+    // htmx starts a queued save right after the previous one ends: look again a moment later.
+    setTimeout(() => {
+      if (saving) {
+        return;
+      }
+      const actions = waiting;
+      waiting = [];
+      actions.forEach((action) => action());
+    }, 0);
+  };
+  const isAutosave = (element) => element && element === autosaveForm();
+
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (isAutosave(event.detail.elt)) {
+      saving = true;
+      const region = status();
+      if (region) {
+        region.textContent = "Saving…";
+      }
+    }
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    if (!isAutosave(event.detail.elt)) {
+      return;
+    }
+    saving = false;
+    // 400 (a field to correct) and 409 (stale) are swapped in, so htmx counts them successful.
+    const saved = event.detail.xhr.status >= 200 && event.detail.xhr.status < 300;
+    if (!saved) {
+      // Not saved: what waited stays undone, so nothing typed is lost by leaving the page.
+      waiting = [];
+    }
+    const region = status();
+    if (region && !event.detail.xhr.status) {
+      region.textContent =
+        "Not saved: the server could not be reached. What you typed is still here; " +
+        "change a field to try again.";
+    } else if (region && event.detail.xhr.status >= 500) {
+      region.textContent =
+        "Not saved: the server failed. What you typed is still here; change a field to try again.";
+    }
+    if (saved) {
+      runWaiting();
+    }
+  });
+
+  // Another htmx request (a site saved or removed, a site form opened) waits for the save.
+  document.addEventListener("htmx:confirm", (event) => {
+    if (saving && !isAutosave(event.detail.elt)) {
+      event.preventDefault();
+      whenSaved(() => event.detail.issueRequest());
+    }
+  });
+  // A plain form posted or a link followed waits for it too.
+  document.addEventListener(
+    "submit",
+    (event) => {
+      const form = event.target;
+      // htmx's own forms wait through htmx:confirm.
+      if (saving && !form.hasAttribute("hx-post") && !event.defaultPrevented) {
+        event.preventDefault();
+        const submitter = event.submitter;
+        whenSaved(() => form.requestSubmit(submitter));
+      }
+    },
+    true,
+  );
+  document.addEventListener(
+    "click",
+    (event) => {
+      const link = event.target.closest("a[href]");
+      const plainClick = event.button === 0 && !event.metaKey && !event.ctrlKey && !event.shiftKey;
+      if (!saving || !link || !plainClick || link.target || link.hasAttribute("download")) {
+        return;
+      }
+      if (link.hasAttribute("hx-get")) {
+        return; // an htmx request: waits through htmx:confirm
+      }
+      event.preventDefault();
+      whenSaved(() => window.location.assign(link.href));
+    },
+    true,
+  );
+})();
+
 // Automatic logoff: the server logs out after the idle time; warn a minute before, and offer to
 // stay. Any request (page or htmx) counts as activity.
 (() => {

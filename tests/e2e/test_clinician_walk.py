@@ -103,6 +103,9 @@ def test_dermatologist_charts_plans_and_signs_then_staff_see_the_session(
     page.get_by_role("button", name="Save plan").click()
     expect(page.get_by_text("The plan was saved.")).to_be_visible()
 
+    # Signing shows what will be signed first: the override with its reason, the sessions.
+    page.get_by_role("link", name="Review and sign").click()
+    expect(page.get_by_text("reason: “Patient prefers not to have needles.”")).to_be_visible()
     page.get_by_role("button", name="Sign consultation").click()
     expect(page.get_by_text("The consultation is signed.")).to_be_visible()
     consultation = Consultation.objects.get(patient__medical_record_number="E2E-0001")
