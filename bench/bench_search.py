@@ -44,9 +44,12 @@ DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/milia_bench_search"
 TARGET_P95_MS = 25.0
 SEED = 20261129
 
-# What a receptionist types: names as spelt, as typed without accents or with a phone's
-# apostrophe, partial names, two words, a record number, one letter, and nothing that exists.
+# What a receptionist types: the first letters (the page searches as they type), names as spelt,
+# as typed without accents or with a phone's apostrophe, partial names, two words, a record
+# number, and nothing that exists.
 QUERIES = (
+    "z",
+    "zo",
     "Zoe",
     "łukasz",
     "O’Brien",
@@ -117,11 +120,17 @@ def ensure_patients(count: int) -> None:
 
     from bench.load_data import FAMILY_NAMES, GIVEN_NAMES
     from treatments.models import Consultation, Patient
+    from treatments.text import search_key
 
     last = f"MRN{count:07d}"
+    sample = Patient.objects.order_by("-pk")[:500]
     if (
         Patient.objects.count() == count
         and Patient.objects.filter(medical_record_number=last).exists()
+        and all(
+            p.search_key == search_key(p.given_name, p.family_name, p.medical_record_number)
+            for p in sample
+        )
     ):
         log(f"{count:,} patients already there")
         return
@@ -130,7 +139,9 @@ def ensure_patients(count: int) -> None:
     rng = random.Random(SEED)
     started = time.perf_counter()
     with transaction.atomic():
-        Patient.objects.all().delete()
+        # Plain SQL: the ORM's delete would audit each of 100,000 patients one by one.
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM treatments_patient")
         batch = []
         for number in range(1, count + 1):
             accented = rng.random() < 0.2
@@ -175,14 +186,42 @@ def search_page(query: str) -> list:
     return list(page.object_list)
 
 
-def timed(func, repeat: int) -> list[float]:
+def backend_cpu_ms() -> float | None:
+    """The CPU time used so far by the PostgreSQL backend serving this process (read from
+    /proc: the server runs on this machine), 0 on SQLite (its work is this process's)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def timed(func, repeat: int) -> tuple[list[float], float]:
+    """``repeat`` wall-clock timings of ``func`` after one warm-up, in ms, and the CPU time of
+    one call (this process and its database backend), which other work on the machine
+    disturbs far less than the wall clock."""
     func()
+    backend_before, process_before = backend_cpu_ms(), time.process_time()
     timings = []
     for _ in range(repeat):
         start = time.perf_counter()
         func()
         timings.append((time.perf_counter() - start) * 1000)
-    return timings
+    process = (time.process_time() - process_before) * 1000
+    backend_after = backend_cpu_ms()
+    backend = (
+        backend_after - backend_before
+        if None not in (backend_before, backend_after)
+        else float("nan")
+    )
+    return timings, (process + backend) / repeat
 
 
 def explain(query: str) -> None:
@@ -243,30 +282,36 @@ def run(args) -> int:
             f"{args.repeat} timings per query after a warm-up (load average "
             f"{os.getloadavg()[0]:.1f})\n"
         )
-        header = ("query", "matches", "selector p50", "p95", "view p50", "p95")
-        log("{:<14} {:>7} {:>13} {:>7} {:>9} {:>7}".format(*header))
-        all_selector, all_view = [], []
+        header = ("query", "matches", "selector p50", "p95", "cpu", "view p50", "p95", "cpu")
+        log("{:<14} {:>7} {:>13} {:>7} {:>6} {:>9} {:>7} {:>6}".format(*header))
+        all_selector, all_view, cpu_selector, cpu_view = [], [], [], []
         for query in QUERIES:
             from treatments.models import Patient
 
             matches = Patient.objects.search(query).count()
-            selector = timed(lambda q=query: search_page(q), args.repeat)
-            page = timed(lambda q=query: view(q), args.repeat)
+            selector, selector_cpu = timed(lambda q=query: search_page(q), args.repeat)
+            page, view_cpu = timed(lambda q=query: view(q), args.repeat)
             all_selector += selector
             all_view += page
+            cpu_selector.append(selector_cpu)
+            cpu_view.append(view_cpu)
             log(
                 f"{query:<14} {matches:>7} {percentile(selector, 0.5):>10.1f} ms "
-                f"{percentile(selector, 0.95):>7.1f} {percentile(page, 0.5):>6.1f} ms "
-                f"{percentile(page, 0.95):>7.1f}"
+                f"{percentile(selector, 0.95):>7.1f} {selector_cpu:>6.1f} "
+                f"{percentile(page, 0.5):>6.1f} ms {percentile(page, 0.95):>7.1f} {view_cpu:>6.1f}"
             )
         view_p95 = percentile(all_view, 0.95)
         log(
             f"{'all':<14} {'':>7} {percentile(all_selector, 0.5):>10.1f} ms "
-            f"{percentile(all_selector, 0.95):>7.1f} {percentile(all_view, 0.5):>6.1f} ms "
-            f"{view_p95:>7.1f}"
+            f"{percentile(all_selector, 0.95):>7.1f} {max(cpu_selector):>6.1f} "
+            f"{percentile(all_view, 0.5):>6.1f} ms {view_p95:>7.1f} {max(cpu_view):>6.1f}"
         )
+        log("(cpu: ms of CPU per call, this process and its database backend; 'all': the most)")
         verdict = "OK" if view_p95 < TARGET_P95_MS else "TOO SLOW"
-        log(f"\nview p95 {view_p95:.1f} ms: target < {TARGET_P95_MS:.0f} ms: {verdict}")
+        log(
+            f"\nview p95 {view_p95:.1f} ms: target < {TARGET_P95_MS:.0f} ms: {verdict} "
+            f"(load average now {os.getloadavg()[0]:.1f})"
+        )
         if args.explain:
             for query in args.explain_queries:
                 log(f"\nPlan of the search for {query!r}:")
@@ -283,7 +328,7 @@ def main() -> int:
     parser.add_argument("--explain", action="store_true", help="print the queries' plans")
     parser.add_argument("--explain-query", dest="explain_queries", action="append", default=None)
     args = parser.parse_args()
-    args.explain_queries = args.explain_queries or ["łukasz", "an"]
+    args.explain_queries = args.explain_queries or ["łukasz", "an", "sofia ross"]
     if args.db == "both":
         status = 0
         for database in ("sqlite", "postgresql"):

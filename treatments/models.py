@@ -93,7 +93,7 @@ class PatientQuerySet(models.QuerySet):
         matches = self
         for term in text.search_terms(query):
             if len(term) < text.WORD_START_BELOW:
-                # The key's parts are separated by one space (text.search_key).
+                # The words of the key are separated by one space (text.search_key).
                 found = Q(search_key__startswith=term) | Q(search_key__contains=f" {term}")
             else:
                 found = Q(search_key__contains=term)

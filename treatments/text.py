@@ -24,7 +24,8 @@ so "van der berg", "vanderberg", "berg" and "de" (a word's start) all find "van 
 "mia sophie" or "so" finds "Mia-Sophie".
 
 This module imports no Django (an import-linter contract): the record, the data migration that
-fills the stored key and the search all call the same functions.
+fills the stored key and the search all call the same functions. A change to the folding changes
+what every row should hold: it comes with a migration that fills the keys again (as 0013 does).
 """
 
 import unicodedata
