@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from audit.models import AuditEvent
 from tests.factories import make_patient
 from treatments import services
 from treatments.models import Patient
@@ -227,6 +228,22 @@ def test_the_search_key_follows_the_record_when_it_changes():
     assert patient.search_key == "zoe lukasiewicz a1 a 1"
     assert list(Patient.objects.search("lukasiewicz")) == [patient]
     assert list(Patient.objects.search("hart")) == []
+
+
+@pytest.mark.django_db
+def test_the_audit_trail_records_the_names_not_their_search_key(dermatologist_client):
+    dermatologist_client.post(
+        "/patients/new/",
+        {
+            "medical_record_number": "A-1",
+            "given_name": "Zoë",
+            "family_name": "Hart",
+            "date_of_birth": "1990-01-01",
+        },
+    )
+    event = AuditEvent.objects.filter(action="create", object_type="treatments.patient").get()
+    assert event.detail["changes"]["given_name"] == ["None", "Zoë"]
+    assert "search_key" not in event.detail["changes"]
 
 
 @pytest.mark.django_db
