@@ -30,9 +30,9 @@ what every row should hold: it comes with a migration that fills the keys again 
 
 import unicodedata
 
-# A search word shorter than this matches only where a name or the record number begins: one or
-# two letters found anywhere ("an") would match a quarter of the patients, and a trigram index
-# has no trigram of a word that short to look up, only of a word's start.
+# A search word shorter than this matches only where a word of a name or of the record number
+# begins: one or two letters found anywhere ("an") would match a quarter of the patients, and a
+# trigram index has no trigram of a word that short to look up, only of a word's start.
 WORD_START_BELOW = 3
 
 # Letters NFKD leaves whole: a stroke, bar or ligature is part of the letter, not a mark on it.
