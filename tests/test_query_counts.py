@@ -150,6 +150,19 @@ def test_patient_search_queries_do_not_grow_with_matches(assert_page_queries, de
         )
 
 
+def test_patient_search_queries_do_not_grow_with_words(assert_page_queries, dermatologist_client):
+    make_patient(given_name="Zoë", family_name="O'Brien-Łukasz", medical_record_number="Z-1")
+    for query in ("zoe", "Zoë O’Brien łukasz o z"):
+        assert_page_queries(
+            dermatologist_client,
+            "/patients/",
+            method="post",
+            data={"q": query},
+            **HTMX,
+            page="patient_search",
+        )
+
+
 def test_patient_detail_queries_do_not_grow_with_consultations(
     assert_page_queries, dermatologist_client, dermatologist
 ):

@@ -47,8 +47,10 @@ RECORDS = {
 CHANGES = {
     **{
         model: {"exclude_fields": ["updated_at"]}
-        for model in (Patient, Consultation, LesionSite, TriedTreatment, Plan, Session, Treatment)
+        for model in (Consultation, LesionSite, TriedTreatment, Plan, Session, Treatment)
     },
+    # The search key is the names again, folded (treatments.text): nothing of its own to log.
+    Patient: {"exclude_fields": ["updated_at", "search_key"]},
     Handout: {"exclude_fields": ["updated_at"]},
     ConsultationAddendum: {},
     PlannedTreatment: {"m2m_fields": ["sites"]},

@@ -300,12 +300,15 @@ class PatientSearchForm(forms.Form):
         label="Search patients",
         required=False,
         max_length=100,
+        help_text="Capitals, accents and apostrophes do not matter. "
+        "One or two letters find the names and record numbers that begin with them.",
         widget=forms.TextInput(
             attrs={
                 "placeholder": "Name or record number",
                 "type": "search",
                 "autocomplete": "off",
                 "class": "form-control",
+                "aria-describedby": "id_q_help",
             }
         ),
     )
