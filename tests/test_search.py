@@ -1,5 +1,5 @@
 """The patient search finds a name however it is typed: case, accents, apostrophes, hyphens
-(treatments.text, ``Patient.search_key``, migration 0013), on SQLite and on PostgreSQL alike
+(treatments.text, ``Patient.search_key``, migration 0016), on SQLite and on PostgreSQL alike
 (run with DATABASE_URL for the second), through an index on each."""
 
 import string
@@ -312,7 +312,7 @@ def test_the_search_reads_its_index(query):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_fills_the_key_of_every_patient_already_there():
     executor = MigrationExecutor(connection)
-    executor.migrate([("treatments", "0012_vocabulary")])
+    executor.migrate([("treatments", "0015_signer_and_addenda")])
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO treatments_patient (medical_record_number, given_name, family_name,"

@@ -86,7 +86,7 @@ def restore_old_indexes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("treatments", "0012_vocabulary")]
+    dependencies = [("treatments", "0015_signer_and_addenda")]
 
     operations = [
         migrations.AddField(
