@@ -92,7 +92,7 @@ PAGES = (
         (
             Action("link", "Edit", count=SITES_CHARTED, exact=True),
             Action("button", "Remove", count=SITES_CHARTED),
-            Action(None, "Sign consultation"),
+            Action("link", "Review and sign"),
             Action("link", "Plan treatment"),
         ),
         label="draft",
@@ -101,7 +101,14 @@ PAGES = (
         "treatments:consultation_detail",
         "dermatologist",
         "/consultations/{signed}/",
+        (Action("button", "Add addendum"),),
         label="signed",
+    ),
+    Page(
+        "treatments:consultation_sign",
+        "dermatologist",
+        "/consultations/{draft}/sign/",
+        (Action("button", "Sign consultation"),),
     ),
     Page("treatments:site_create", "dermatologist", "/consultations/{draft}/sites/new/"),
     Page("treatments:site_update", "dermatologist", "/sites/{site}/edit/"),
@@ -169,7 +176,7 @@ PAGES = (
 NOT_PAGES = {
     "logout": "POST only; its button is checked in each role's opened menu",
     "treatments:consultation_update": "POST only (the facts form on the consultation page)",
-    "treatments:consultation_sign": "POST only; its button is checked on the consultation page",
+    "treatments:addendum_create": "POST only; its button is checked on the signed consultation",
     "treatments:site_delete": "POST only; the Remove buttons are checked on the consultation page",
     "treatments:session_undo": "POST only; its button shows once a session is done",
     "treatments:session_keepalive": "POST only, answers no page",
