@@ -501,9 +501,9 @@ def test_today_pdf_without_sessions_is_a_friendly_not_found(staff_client):
 
 
 def printed_page_queries() -> int:
-    """What one printed page costs, as its screen page does (tests/test_query_counts.py): 8,
+    """What one printed page costs, as its screen page does (tests/test_query_counts.py): 7,
     and the audit trail's event (4 queries; 5 on PostgreSQL, with its advisory lock)."""
-    return 8 + (5 if connection.vendor == "postgresql" else 4)
+    return 7 + (5 if connection.vendor == "postgresql" else 4)
 
 
 def assert_queries(django_assert_num_queries, client, path):
