@@ -237,7 +237,6 @@ def main() -> None:
         os.environ.update(json.loads(options.counting))
     else:
         os.environ.update(bench_environment(database_url))
-        # The JSON API's answers are not audited; the audited pages write as in production.
         ensure_database(database_url)
     import django
 
