@@ -52,3 +52,10 @@ BENCH_SIZE ?= full
 bench: $(VENV)/.installed
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run_bench.py --size $(BENCH_SIZE)
+
+# CPU time and instructions per request, measured in one process (valgrind's callgrind): what the
+# load on the machine does not move. README "Performance".
+.PHONY: bench-cpu
+bench-cpu: $(VENV)/.installed
+	@command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind)
+	$(BIN)/python bench/inprocess.py --size $(BENCH_SIZE) --instructions

@@ -400,7 +400,7 @@ def _generate(size: Size, log) -> tuple[dict, dict]:
         _copy(
             "treatments_lesionsite",
             ("id", "consultation_id", "location", "side", "count", "largest_mm", "depth",
-             "months_present"),
+             "months_present", "red_flags", "active_inflammation"),
             site_rows,
         )  # fmt: skip
         log(f"  {counts['sites']:,} lesion sites in {time.perf_counter() - t:.1f} s")
@@ -467,7 +467,8 @@ def _copy_patients(size: Size, rng: random.Random, stamp: str) -> list[int]:
                 family, mrn = rng.choice(FAMILY_NAMES), f"MRN{pk:07d}"
             given = rng.choice(GIVEN_NAMES)
             flags = "\t".join(
-                "t" if rng.random() < p else "f" for p in (0.02, 0.02, 0.03, 0.12, 0.01)
+                "t" if rng.random() < p else "f"
+                for p in (0.02, 0.02, 0.03, 0.12, 0.01, 0.02, 0.05, 0.03)
             )
             yield (
                 f"{pk}\t{mrn}\t{given}\t{family}\t{date.fromordinal(born[index]).isoformat()}\t"
@@ -489,6 +490,9 @@ def _copy_patients(size: Size, rng: random.Random, stamp: str) -> list[int]:
             "isotretinoin_last_6_months",
             "herpes_simplex_history",
             "cold_intolerance",
+            "keloid_tendency",
+            "anticoagulant",
+            "photosensitising_drug",
             "created_at",
             "updated_at",
         ),  # fmt: skip
@@ -543,7 +547,7 @@ def _site_rows(site_counts, rng):
                 yield (
                     f"{site_pk}\t{consultation}\t{location}\t{side}\t"
                     f"{min(1 + int(rng.expovariate(1 / 5)), 200)}\t{largest / 10:.1f}\t"
-                    f"{rng.choice(depths)}\t{rng.randint(0, 60)}\n"
+                    f"{rng.choice(depths)}\t{rng.randint(0, 60)}\tf\tf\n"
                 )
                 roll = rng.random()
                 tried_here = 2 if roll < 0.05 else 1 if roll < 0.25 else 0

@@ -6,6 +6,8 @@ cookie back to life; so deactivating a user deletes them, by whatever path it is
 the shell, a command).
 """
 
+from importlib import import_module
+
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
@@ -21,7 +23,10 @@ def user_sessions_end(user) -> int:
         for session in Session.objects.iterator()
         if str(session.get_decoded().get(SESSION_KEY)) == user_key
     ]
-    Session.objects.filter(session_key__in=keys).delete()
+    # Through the session engine, so that a cached copy (cached_db on Redis) goes too.
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for key in keys:
+        store(session_key=key).delete()
     return len(keys)
 
 

@@ -3,12 +3,23 @@
 import json
 from functools import wraps
 
+import orjson
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from treatments import rules
 from treatments.services import rules_reference, rules_thresholds
+
+
+class JsonResponse(HttpResponse):
+    """Django's JsonResponse, encoded by orjson: a third fewer instructions for the whole
+    recommendations request (`make bench-cpu`). The answers hold only JSON's own types, which
+    both encoders write alike (orjson as UTF-8 rather than \\u escapes)."""
+
+    def __init__(self, data, **kwargs):
+        kwargs.setdefault("content_type", "application/json")
+        super().__init__(orjson.dumps(data), **kwargs)
 
 
 def api_login_required(view):
@@ -26,7 +37,7 @@ def api_login_required(view):
 @require_POST
 @login_not_required
 @api_login_required
-def recommendations(request: HttpRequest) -> JsonResponse:
+def recommendations(request: HttpRequest) -> HttpResponse:
     """Evaluate the case in the request body. CSRF protection stays on for browser callers."""
     try:
         data = json.loads(request.body)
@@ -47,10 +58,10 @@ def recommendations(request: HttpRequest) -> JsonResponse:
 @require_GET
 @login_not_required
 @api_login_required
-def rules_reference_json(request: HttpRequest) -> JsonResponse:
+def rules_reference_json(request: HttpRequest) -> HttpResponse:
     """The rules reference as JSON: every rule, its source, the thresholds in force, the changes."""
     return JsonResponse(rules_reference())
 
 
-def _bad_body(message: str) -> JsonResponse:
+def _bad_body(message: str) -> HttpResponse:
     return JsonResponse({"errors": {"": [message]}}, status=400)

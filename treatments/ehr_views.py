@@ -8,7 +8,7 @@ import json
 from functools import wraps
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from treatments import cds_hooks, ehr_services, reference
+from treatments.api import JsonResponse  # orjson
 from treatments.models import Consultation
 from treatments.views import role_required
 
