@@ -67,6 +67,7 @@ def test_sign_review_shows_what_will_be_signed_and_the_sessions_it_will_book(
     text = _text(response)
     assert response.status_code == 200
     assert "Patient asks about scarring." in text
+    assert f"Diagnosis code {consultation.diagnosis_code} (ICD-10-CM)" in text
     assert "Forehead 2 milia, largest 1.0 mm" in text
     assert "Chemical peel for the forehead" in text
     assert "Override Departs from the first option; reason: “Prefers a peel to needles.”" in text
