@@ -1,0 +1,218 @@
+"""Checking and cleaning an uploaded clinical photo: plain functions over bytes (Pillow).
+
+Nothing an uploader sends is trusted: not the content type, not the name. The bytes must be a
+JPEG, PNG or HEIC image that Pillow reads whole, within ``MAX_BYTES`` and ``MAX_PIXELS`` (the
+pixels are counted from the header, before anything is decoded), with nothing in it that a
+browser could run as a page, and a name that ends as its format does. What is kept is not the
+upload but its pixels, turned upright and encoded again: EXIF (GPS included), comments and any
+bytes appended after the image are gone.
+"""
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+try:  # HEIC, as iPhones take photos; the wheel carries libheif.
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    HEIC_SUPPORTED = True
+except ImportError:  # pragma: no cover - the dependency is installed with the app
+    HEIC_SUPPORTED = False
+
+MAX_MEGABYTES = 20
+MAX_BYTES = MAX_MEGABYTES * 1024 * 1024
+MAX_MEGAPIXELS = 40
+MAX_PIXELS = MAX_MEGAPIXELS * 1_000_000
+# Pillow's own guard as well (it warns past this and refuses past twice this), set here rather
+# than left at its default of about 89 megapixels.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+THUMBNAIL_PIXELS = 320
+JPEG_QUALITY = 90
+
+# Pillow's name of each accepted format -> the file name endings it may have.
+EXTENSIONS = {"JPEG": (".jpg", ".jpeg"), "PNG": (".png",), "HEIF": (".heic", ".heif")}
+FORMAT_NAMES = {"JPEG": "JPEG", "PNG": "PNG", "HEIF": "HEIC"}
+# How each accepted format is stored: a HEIC photo becomes a JPEG (every browser shows it).
+STORED_AS = {"JPEG": "JPEG", "PNG": "PNG", "HEIF": "JPEG"}
+STORED_EXTENSION = {"JPEG": ".jpg", "PNG": ".png"}
+CONTENT_TYPES = {".jpg": "image/jpeg", ".png": "image/png"}
+
+# What a browser would read as a page or a script if the bytes were ever served as HTML: an
+# image with any of these inside (a "polyglot") is refused, not cleaned. Each is six bytes or
+# more, so that the compressed pixels of a genuine photo match one by chance about once in a
+# million photos, not once in a few thousand as "<svg" alone would.
+MARKUP = (
+    b"<!doctype",
+    b"<html>",
+    b"<html ",
+    b"<head>",
+    b"<body>",
+    b"<body ",
+    b"<script",
+    b"</script",
+    b"<iframe",
+    b"<object",
+    b"<embed ",
+    b"onload=",
+    b"onerror=",
+    b"javascript:",
+)
+PNG_END = b"IEND\xaeB`\x82"  # the last chunk's type and its (fixed) checksum
+
+EXIF_IFD = 0x8769
+EXIF_DATE_TAKEN = 0x9003  # DateTimeOriginal
+EXIF_DATE = 0x0132  # DateTime
+
+
+class PhotoRefused(ValueError):
+    """The file is not a photo that may be stored; the message says why, in plain words."""
+
+
+@dataclass(frozen=True)
+class CleanPhoto:
+    image: bytes
+    thumbnail: bytes
+    extension: str  # of both files: ".jpg" or ".png"
+    width: int
+    height: int
+    sha256: str  # of ``image``
+    taken_at: datetime | None  # the camera's own date (naive local time), if it gave one
+
+
+def content_type_of(name: str) -> str:
+    """The content type of a stored photo file, from the name this module gave it."""
+    return CONTENT_TYPES[name[name.rfind(".") :].lower()]
+
+
+def clean_photo(data: bytes, filename: str) -> CleanPhoto:
+    """The stored form of an uploaded photo, or ``PhotoRefused`` saying what is wrong."""
+    if not data:
+        raise PhotoRefused("The file is empty: choose the photo again.")
+    if len(data) > MAX_BYTES:
+        raise PhotoRefused(
+            f"The file is larger than {MAX_MEGABYTES} MB: export a smaller copy of the photo."
+        )
+    if any(marker in data.lower() for marker in MARKUP):
+        raise PhotoRefused(
+            "The file holds web page or script code as well as an image, so it was refused."
+        )
+    image = _open(data)
+    _check_name(image.format, filename)
+    if image.width * image.height > MAX_PIXELS:
+        raise PhotoRefused(_too_many_pixels(image.width, image.height))
+    if image.format == "PNG" and not data.rstrip(b"\0").endswith(PNG_END):
+        raise PhotoRefused("The file has data after the end of the image, so it was refused.")
+    taken_at = _date_taken(image)
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError):
+        raise PhotoRefused(
+            "The image is incomplete or damaged (the file may be cut short): take or export "
+            "the photo again."
+        ) from None
+    stored_as = STORED_AS[image.format]
+    upright = _pixels_only(ImageOps.exif_transpose(image), stored_as)
+    icc_profile = image.info.get("icc_profile")
+    stored = _encode(upright, stored_as, icc_profile)
+    thumbnail = upright.copy()
+    thumbnail.thumbnail((THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))
+    return CleanPhoto(
+        image=stored,
+        thumbnail=_encode(thumbnail, stored_as, icc_profile),
+        extension=STORED_EXTENSION[stored_as],
+        width=upright.width,
+        height=upright.height,
+        sha256=hashlib.sha256(stored).hexdigest(),
+        taken_at=taken_at,
+    )
+
+
+def _open(data: bytes) -> Image.Image:
+    """The image, its header read and its structure verified; no pixel decoded yet."""
+    not_an_image = PhotoRefused(
+        "This file is not a photo that can be read: upload a JPEG, PNG or HEIC image."
+    )
+    with warnings.catch_warnings():
+        # Past MAX_PIXELS Pillow only warns: make that a refusal like the rest.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            Image.open(io.BytesIO(data)).verify()
+            image = Image.open(io.BytesIO(data))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            width, height = _header_size(data)
+            raise PhotoRefused(_too_many_pixels(width, height)) from None
+        except UnidentifiedImageError:
+            raise not_an_image from None
+        except (OSError, SyntaxError, ValueError, EOFError):
+            raise PhotoRefused(
+                "The image is incomplete or damaged (the file may be cut short): take or "
+                "export the photo again."
+            ) from None
+    if image.format not in EXTENSIONS:
+        raise PhotoRefused(
+            f"Only JPEG, PNG and HEIC photos are accepted; this file is {image.format}."
+        )
+    return image
+
+
+def _header_size(data: bytes) -> tuple[int, int]:
+    """The size a header declares, read with Pillow's guard off (nothing is decoded)."""
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        return Image.open(io.BytesIO(data)).size
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
+def _too_many_pixels(width: int, height: int) -> str:
+    megapixels = width * height / 1_000_000
+    return (
+        f"The image is {width} × {height} pixels ({megapixels:.0f} megapixels); the limit is "
+        f"{MAX_MEGAPIXELS} megapixels: export a smaller copy of the photo."
+    )
+
+
+def _check_name(image_format: str, filename: str) -> None:
+    name = filename.lower()
+    endings = EXTENSIONS[image_format]
+    if not name.endswith(endings):
+        ending = name[name.rfind(".") :] if "." in name else "no extension"
+        raise PhotoRefused(
+            f"The file's name ends in {ending}, but it holds a {FORMAT_NAMES[image_format]} "
+            f"image: a photo's name must end in {' or '.join(endings)}."
+        )
+
+
+def _date_taken(image: Image.Image) -> datetime | None:
+    exif = image.getexif()
+    stamp = exif.get_ifd(EXIF_IFD).get(EXIF_DATE_TAKEN) or exif.get(EXIF_DATE)
+    try:
+        return datetime.strptime(str(stamp).strip("\0 "), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+
+
+def _pixels_only(image: Image.Image, stored_as: str) -> Image.Image:
+    """A new image made of the pixels alone: no metadata of the upload comes along."""
+    if stored_as == "JPEG":
+        image = image.convert("L" if image.mode in ("1", "L") else "RGB")
+    elif image.mode not in ("L", "LA", "RGB", "RGBA"):
+        has_alpha = image.mode in ("P", "PA") and "transparency" in image.info
+        image = image.convert("RGBA" if has_alpha or "A" in image.mode else "RGB")
+    return Image.frombytes(image.mode, image.size, image.tobytes())
+
+
+def _encode(image: Image.Image, stored_as: str, icc_profile: bytes | None) -> bytes:
+    out = io.BytesIO()
+    # The colour profile is kept (it is not about the patient): colours show as taken.
+    options = {"icc_profile": icc_profile} if icc_profile else {}
+    if stored_as == "JPEG":
+        image.save(out, format="JPEG", quality=JPEG_QUALITY, **options)
+    else:
+        image.save(out, format="PNG", **options)
+    return out.getvalue()
