@@ -209,6 +209,9 @@ def test_the_pixel_limit_is_checked_before_decoding():
     # Just over the limit (Pillow itself would only warn there): refused as well.
     with pytest.raises(photos.PhotoRefused, match="limit is 40 megapixels"):
         photos.clean_photo(png_header_claiming(8_000, 5_001), "big.png")
+    # Far over it: Pillow refuses before we ask, and the message says so.
+    with pytest.raises(photos.PhotoRefused, match="more than 80 megapixels"):
+        photos.clean_photo(png_header_claiming(20_000, 20_000), "huge.png")
 
 
 def test_a_file_over_the_size_limit_is_refused_by_the_form(

@@ -10,7 +10,6 @@ bytes appended after the image are gone.
 
 import hashlib
 import io
-import warnings
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,8 +27,8 @@ MAX_MEGABYTES = 20
 MAX_BYTES = MAX_MEGABYTES * 1024 * 1024
 MAX_MEGAPIXELS = 40
 MAX_PIXELS = MAX_MEGAPIXELS * 1_000_000
-# Pillow's own guard as well (it warns past this and refuses past twice this), set here rather
-# than left at its default of about 89 megapixels.
+# Pillow's own guard as well (it warns past this and refuses past twice this, before decoding),
+# set here rather than left at its default of about 89 megapixels.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 THUMBNAIL_PIXELS = 320
 JPEG_QUALITY = 90
@@ -137,36 +136,28 @@ def _open(data: bytes) -> Image.Image:
     not_an_image = PhotoRefused(
         "This file is not a photo that can be read: upload a JPEG, PNG or HEIC image."
     )
-    with warnings.catch_warnings():
-        # Past MAX_PIXELS Pillow only warns: make that a refusal like the rest.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            Image.open(io.BytesIO(data)).verify()
-            image = Image.open(io.BytesIO(data))
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            width, height = _header_size(data)
-            raise PhotoRefused(_too_many_pixels(width, height)) from None
-        except UnidentifiedImageError:
-            raise not_an_image from None
-        except (OSError, SyntaxError, ValueError, EOFError):
-            raise PhotoRefused(
-                "The image is incomplete or damaged (the file may be cut short): take or "
-                "export the photo again."
-            ) from None
+    try:
+        # Pillow reads the header only: past MAX_PIXELS it warns (and the caller refuses the
+        # image, naming its size), past twice that it refuses at once.
+        Image.open(io.BytesIO(data)).verify()
+        image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise PhotoRefused(
+            f"The image has more than {2 * MAX_MEGAPIXELS} megapixels; the limit is "
+            f"{MAX_MEGAPIXELS} megapixels: export a smaller copy of the photo."
+        ) from None
+    except UnidentifiedImageError:
+        raise not_an_image from None
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise PhotoRefused(
+            "The image is incomplete or damaged (the file may be cut short): take or "
+            "export the photo again."
+        ) from None
     if image.format not in EXTENSIONS:
         raise PhotoRefused(
             f"Only JPEG, PNG and HEIC photos are accepted; this file is {image.format}."
         )
     return image
-
-
-def _header_size(data: bytes) -> tuple[int, int]:
-    """The size a header declares, read with Pillow's guard off (nothing is decoded)."""
-    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-    try:
-        return Image.open(io.BytesIO(data)).size
-    finally:
-        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _too_many_pixels(width: int, height: int) -> str:
