@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from PIL import Image
+from PIL import Image, ImageFile
 
 from audit.models import AuditEvent
 from milia_clinic.settings import photo_storage as photo_storage_setting
@@ -182,8 +182,10 @@ BAD_FILES = {
 
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
 def test_bad_input_is_refused_with_a_clear_message_and_nothing_stored(
-    dermatologist_client, draft_site, case
+    dermatologist_client, draft_site, case, monkeypatch
 ):
+    # As WeasyPrint leaves it once imported: Pillow itself would read a cut-short image.
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
     data, name, message = BAD_FILES[case]
     if case == "truncated":
         data = _truncated_jpeg()
@@ -198,6 +200,21 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_stored(
     assert message in text.replace("&#x27;", "'")
     assert ClinicalPhoto.objects.count() == 0
     assert stored_files() == []
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_a_jpeg_is_complete_only_up_to_its_end_marker(progressive):
+    out = io.BytesIO()
+    noisy = Image.effect_noise((300, 200), 60).convert("RGB")
+    noisy.save(out, format="JPEG", progressive=progressive, exif=exif_with_gps_and_rotation())
+    whole = out.getvalue()
+    assert photos.jpeg_is_complete(whole)
+    assert photos.jpeg_is_complete(whole + b"\x00\x00\x00\x18ftypmp42" + bytes(100))
+    for cut in (len(whole) - 2, len(whole) // 2, len(whole) // 5, 40):
+        assert not photos.jpeg_is_complete(whole[:cut])
+    png = photo_bytes(format="PNG")
+    with pytest.raises(photos.PhotoRefused, match="cut short"):
+        photos.clean_photo(png[:-20], "cut.png")
 
 
 def test_the_pixel_limit_is_checked_before_decoding():

@@ -68,6 +68,12 @@ EXIF_DATE_TAKEN = 0x9003  # DateTimeOriginal
 EXIF_DATE = 0x0132  # DateTime
 
 
+TRUNCATED = (
+    "The image is incomplete or damaged (the file may be cut short): take or export the "
+    "photo again."
+)
+
+
 class PhotoRefused(ValueError):
     """The file is not a photo that may be stored; the message says why, in plain words."""
 
@@ -105,15 +111,18 @@ def clean_photo(data: bytes, filename: str) -> CleanPhoto:
     if image.width * image.height > MAX_PIXELS:
         raise PhotoRefused(_too_many_pixels(image.width, image.height))
     if image.format == "PNG" and not data.rstrip(b"\0").endswith(PNG_END):
-        raise PhotoRefused("The file has data after the end of the image, so it was refused.")
+        raise PhotoRefused(
+            "The file has data after the end of the image, or is cut short, so it was refused."
+        )
+    # Pillow's own check of a cut-short file is a global switch that WeasyPrint turns off
+    # (ImageFile.LOAD_TRUNCATED_IMAGES): a JPEG is walked to its end marker here instead.
+    if image.format == "JPEG" and not jpeg_is_complete(data):
+        raise PhotoRefused(TRUNCATED)
     taken_at = _date_taken(image)
     try:
         image.load()
     except (OSError, SyntaxError, ValueError):
-        raise PhotoRefused(
-            "The image is incomplete or damaged (the file may be cut short): take or export "
-            "the photo again."
-        ) from None
+        raise PhotoRefused(TRUNCATED) from None
     stored_as = STORED_AS[image.format]
     upright = _pixels_only(ImageOps.exif_transpose(image), stored_as)
     icc_profile = image.info.get("icc_profile")
@@ -129,6 +138,48 @@ def clean_photo(data: bytes, filename: str) -> CleanPhoto:
         sha256=hashlib.sha256(stored).hexdigest(),
         taken_at=taken_at,
     )
+
+
+def jpeg_is_complete(data: bytes) -> bool:
+    """Whether a JPEG's segments run from its start marker to its end marker (EOI), whatever
+    follows that (a phone's motion photo appends a video): a cut-short file never reaches it.
+
+    Inside the compressed scan data a 0xFF byte is followed by 0x00 (stuffing), a restart
+    marker or more 0xFF (fill), so the first other marker after it ends the scan.
+    """
+    position, size = 2, len(data)
+    while position + 1 < size:
+        if data[position] != 0xFF:
+            return False
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            position += 1
+        elif marker == 0xD9:  # EOI
+            return True
+        elif 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            position += 2
+        else:
+            if position + 4 > size:
+                return False
+            position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+            if marker == 0xDA:  # start of scan: skip its compressed data
+                position = _end_of_scan(data, position)
+                if position < 0:
+                    return False
+    return False
+
+
+def _end_of_scan(data: bytes, position: int) -> int:
+    """Where the marker that ends a scan's compressed data starts; -1 if the data ends first."""
+    while True:
+        found = data.find(b"\xff", position)
+        if found < 0 or found + 1 >= len(data):
+            return -1
+        following = data[found + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
+            position = found + 1
+        else:
+            return found
 
 
 def _open(data: bytes) -> Image.Image:
@@ -149,10 +200,7 @@ def _open(data: bytes) -> Image.Image:
     except UnidentifiedImageError:
         raise not_an_image from None
     except (OSError, SyntaxError, ValueError, EOFError):
-        raise PhotoRefused(
-            "The image is incomplete or damaged (the file may be cut short): take or "
-            "export the photo again."
-        ) from None
+        raise PhotoRefused(TRUNCATED) from None
     if image.format not in EXTENSIONS:
         raise PhotoRefused(
             f"Only JPEG, PNG and HEIC photos are accepted; this file is {image.format}."
