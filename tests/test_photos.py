@@ -100,7 +100,9 @@ def upload(client, site, data: bytes, name: str, consent="record"):
 # --- Cleaning ------------------------------------------------------------------------------------
 
 
-def test_an_uploaded_photo_is_stored_upright_without_exif_or_gps(dermatologist_client, draft_site):
+def test_an_uploaded_photo_is_stored_upright_without_exif_or_gps(
+    dermatologist_client, dermatologist, draft_site
+):
     original = photo_bytes((64, 48), exif=exif_with_gps_and_rotation())
     assert Image.open(io.BytesIO(original)).getexif().get_ifd(GPS_IFD)  # the upload has GPS
 
