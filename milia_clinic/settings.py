@@ -237,8 +237,45 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Files a browser asks for at the site's root (favicon.ico), served as they are: no page, no
 # login, no patient data, and no 404 on every page.
 WHITENOISE_ROOT = BASE_DIR / "public"
+
+
+def photo_storage(environ) -> dict:
+    """Where clinical photos are kept (the ``photos`` storage): never a folder the web server
+    or whitenoise serves (not STATIC_ROOT, MEDIA_ROOT or WHITENOISE_ROOT); only the photo view,
+    which checks the role and writes an audit event, reads them. Local files by default; an
+    S3-compatible bucket (private, signed URLs never handed out) with MILIA_PHOTO_STORAGE=s3
+    and ``pip install .[s3]``; its credentials come from boto3's own variables."""
+    if environ.get("MILIA_PHOTO_STORAGE", "local") == "s3":
+        return {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": environ.get("MILIA_PHOTO_S3_BUCKET", ""),
+                "endpoint_url": environ.get("MILIA_PHOTO_S3_ENDPOINT_URL") or None,
+                "region_name": environ.get("MILIA_PHOTO_S3_REGION") or None,
+                "location": environ.get("MILIA_PHOTO_S3_PREFIX", "photos"),
+                "default_acl": "private",
+                "file_overwrite": False,
+                "querystring_auth": True,
+            },
+        }
+    if environ.get("MILIA_PHOTO_STORAGE", "local") != "local":
+        raise ImproperlyConfigured(
+            f"MILIA_PHOTO_STORAGE must be local or s3; got {environ.get('MILIA_PHOTO_STORAGE')!r}."
+        )
+    return {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": environ.get("MILIA_PHOTO_ROOT") or str(BASE_DIR / "private" / "photos"),
+            "base_url": "/no-public-url/",
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "photos": photo_storage(os.environ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -6,12 +6,17 @@ from treatments import roles
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _test_settings():
+def _test_settings(tmp_path_factory):
     with override_settings(
         # The production storage needs `collectstatic` to have run; tests serve from the finders.
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+            # Clinical photos go to a folder of the test run, never the project's own.
+            "photos": {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(tmp_path_factory.mktemp("photos"))},
+            },
         },
         # A deliberately slow password hash is pointless in tests and costs seconds per user.
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],

@@ -175,3 +175,24 @@ def make_case_facts(*sites, milia_type="primary", recurrent=False, age_years=34,
         milia_type=milia_type,
         recurrent=recurrent,
     )
+
+
+def photo_bytes(size=(64, 48), *, format="JPEG", color="red", exif=None) -> bytes:
+    """A small image made here (Pillow), as a phone would upload it."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    options = {"exif": exif} if exif is not None else {}
+    Image.new("RGB", size, color).save(out, format=format, **options)
+    return out.getvalue()
+
+
+def make_photo(site, *, by, consent="record", data=None, filename="photo.jpg"):
+    """A photo of a site through the service (the files are written to the test storage)."""
+    from treatments import services
+
+    return services.photo_add(
+        site=site, data=data or photo_bytes(), filename=filename, consent=consent, by=by
+    )

@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.factories import (
     make_consultation,
     make_patient,
+    make_photo,
     make_planned,
     make_site,
     make_user,
@@ -74,6 +75,11 @@ EXPECTED = {
     "treatments:cds_feedback": ("post", None, (401, 401, 401, 401)),
     "treatments:cds_feedback_report": ("get", None, ADMIN_ONLY),
     "treatments:fhir_export": ("get", None, PAGE),
+    # Clinical photos: clinicians and the staff who treat see them, the clinic admin does not;
+    # posted empty, the dermatologist is shown the fields' messages.
+    "treatments:site_photos": ("get", None, (302, 200, 200, 403)),
+    "treatments:photo_upload": ("post", None, (302, 403, 400, 403)),
+    "treatments:photo_file": ("get", None, (302, 200, 200, 403)),
 }
 
 
@@ -101,6 +107,7 @@ def records(db):
     patient = make_patient()
     draft = make_consultation(patient=patient, clinician=dermatologist)
     site = make_site(draft, location="cheek", side="left")
+    photo = make_photo(site, by=dermatologist)
     signed = make_consultation(patient=patient, clinician=dermatologist)
     signed_site = make_site(signed, location="chin", side="midline")
     planned = make_planned(signed, sites=[signed_site])
@@ -110,6 +117,7 @@ def records(db):
         "draft": draft,
         "signed": signed,
         "site": site,
+        "photo": photo,
         "planned": planned,
         "session": planned.treatment_sessions.get(),
     }
@@ -137,6 +145,9 @@ def _url(name, records):
         "treatments:cds_service": ["milia-order-sign"],
         "treatments:cds_feedback": ["milia-order-sign"],
         "treatments:fhir_export": [records["draft"].pk],
+        "treatments:site_photos": [records["site"].pk],
+        "treatments:photo_upload": [records["site"].pk],
+        "treatments:photo_file": [records["photo"].pk, "full"],
     }
     return reverse(name, args=args_by_name.get(name, []))
 

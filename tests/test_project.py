@@ -78,6 +78,7 @@ EXPECTED_ROLE_PERMISSIONS = {
         "treatments.view_treatment", "treatments.view_handout",
         "treatments.view_recommendation", "treatments.add_recommendation",
         "treatments.view_consultationaddendum", "treatments.add_consultationaddendum",
+        "treatments.view_clinicalphoto", "treatments.add_clinicalphoto",
     },
     "Clinic staff": {
         "treatments.view_patient", "treatments.view_consultation", "treatments.view_lesionsite",
@@ -86,6 +87,7 @@ EXPECTED_ROLE_PERMISSIONS = {
         "treatments.change_session",
         "treatments.view_treatment", "treatments.view_handout", "treatments.view_recommendation",
         "treatments.view_consultationaddendum",
+        "treatments.view_clinicalphoto",
     },
     "Clinic admin": {
         "treatments.view_treatment", "treatments.add_treatment", "treatments.change_treatment",

@@ -13,7 +13,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.factories import make_consultation, make_patient, make_planned, make_site, sign
+from tests.factories import (
+    make_consultation,
+    make_patient,
+    make_photo,
+    make_planned,
+    make_site,
+    sign,
+)
 from treatments.models import Consultation
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +34,9 @@ QUERY_BUDGET = {
     "home_staff": 4,
     "patient_list": 5,
     "patient_search": 5,
-    "patient_detail": 7,  # 6, and the patient's home treatment reviews
+    "patient_detail": 8,  # 6, the patient's home treatment reviews, and the photographed sites
+    "site_photos": 7,  # 3, the site with its consultation and patient, the photos, and the
+    # site's patient for the audit (2: the site, then its consultation)
     "consultation_draft": 9,
     "consultation_signed": 11,  # 10, and the addenda
     "plan": 10,  # 9, and the consultation's patient for the audit
@@ -49,6 +58,7 @@ AUDITED = {
     "today",
     "patient_search",
     "patient_detail",
+    "site_photos",
     "consultation_draft",
     "consultation_signed",
     "sign_review",
@@ -170,8 +180,25 @@ def test_patient_detail_queries_do_not_grow_with_consultations(
     for size in (1, 10):
         patient = make_patient()
         for _ in range(size):
-            consultation_with_sites(dermatologist, 3, patient=patient)
+            consultation = consultation_with_sites(dermatologist, 3, patient=patient)
+            # Photos of every site of every visit: the before/after list grows with them.
+            for site in consultation.sites.all():
+                make_photo(site, by=dermatologist)
         assert_page_queries(dermatologist_client, f"/patients/{patient.pk}/", page="patient_detail")
+
+
+def test_site_photos_queries_do_not_grow_with_visits_or_photos(
+    assert_page_queries, dermatologist_client, dermatologist
+):
+    for size in (1, 6):
+        patient = make_patient()
+        for _ in range(size):
+            consultation = consultation_with_sites(dermatologist, 1, patient=patient)
+            site = consultation.sites.get()
+            for _ in range(2):
+                make_photo(site, by=dermatologist)
+        url = f"/sites/{site.pk}/photos/"
+        assert_page_queries(dermatologist_client, url, page="site_photos")
 
 
 # --- Consultations ------------------------------------------------------------------------------

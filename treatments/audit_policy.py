@@ -14,6 +14,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.registry import Access, audit_registry, noted, patient_arg, patient_of
 from treatments.models import (
+    ClinicalPhoto,
     Consultation,
     ConsultationAddendum,
     Handout,
@@ -39,6 +40,7 @@ RECORDS = {
     Session: "planned_treatment__plan__consultation__patient_id",
     Recommendation: "consultation__patient_id",
     ConsultationAddendum: "consultation__patient_id",
+    ClinicalPhoto: "site__consultation__patient_id",
 }
 
 # The models whose every create, change and delete is recorded, with what is left out:
@@ -53,6 +55,7 @@ CHANGES = {
     Patient: {"exclude_fields": ["updated_at", "search_key"]},
     Handout: {"exclude_fields": ["updated_at"]},
     ConsultationAddendum: {},
+    ClinicalPhoto: {},
     PlannedTreatment: {"m2m_fields": ["sites"]},
     Recommendation: {"exclude_fields": ["input_facts", "output"]},
 }
@@ -234,6 +237,21 @@ PAGES: dict[str, Access | Callable] = {
         object_type="treatments.consultation",
         object_arg="pk",
         patients=patient_of(Consultation, "pk"),
+    ),
+    "treatments:site_photos": _consultation_page(
+        "Opened the photos of a lesion site", arg="site_pk", model=LesionSite
+    ),
+    "treatments:photo_upload": _consultation_page(
+        "Was shown the photos of a lesion site after adding one", arg="site_pk", model=LesionSite
+    ),
+    # Every fetch of a photo's file, the thumbnail too, is a view of the record.
+    "treatments:photo_file": Access(
+        Action.VIEW_CONSULTATION,
+        "Viewed a clinical photo",
+        object_type="treatments.clinicalphoto",
+        object_arg="photo_pk",
+        patients=patient_of(ClinicalPhoto, "photo_pk"),
+        detail=lambda request: {"size": request.resolver_match.kwargs.get("size", "")},
     ),
     "treatments:handout_pdf": Access(
         Action.DOWNLOAD,

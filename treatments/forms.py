@@ -7,12 +7,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from treatments import photos
 from treatments.models import (
     ADDENDUM_MAX_CHARS,
     Consultation,
     LesionSite,
     Location,
     Patient,
+    PhotoConsent,
     Sex,
     Side,
     TreatmentCode,
@@ -181,6 +183,40 @@ class AddendumForm(forms.Form):
             "(it has %(show_value)d).",
         },
     )
+
+
+class PhotoForm(forms.Form):
+    """A photo of a site and what the patient agreed it may be used for. The file is only
+    checked for size here; ``services.photo_add`` reads and cleans it."""
+
+    image = forms.FileField(
+        label="Photo",
+        help_text=f"JPEG, PNG or HEIC, at most {photos.MAX_MEGABYTES} MB and "
+        f"{photos.MAX_MEGAPIXELS} megapixels. On a phone you can take it with the camera.",
+        # Any image the device offers (the camera included); the server decides what it is.
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+        error_messages={
+            "required": "Choose a photo to upload.",
+            "empty": "The file is empty: choose the photo again.",
+            "invalid": "No file was sent: choose the photo again.",
+        },
+    )
+    consent = forms.ChoiceField(
+        label="The patient agreed to its use for",
+        choices=PhotoConsent.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Record what the patient agreed the photo may be used for."},
+    )
+
+    def clean_image(self):
+        image = self.cleaned_data["image"]
+        if image.size > photos.MAX_BYTES:
+            raise ValidationError(
+                f"The file is larger than {photos.MAX_MEGABYTES} MB: export a smaller copy of "
+                "the photo.",
+                code="too_large",
+            )
+        return image
 
 
 TRIED_CHOICES = [

@@ -23,9 +23,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from treatments import text
-
-# One set of limits: what the rules refuse, the record refuses too (a chart the rules cannot
-# evaluate could never show its advice).
 from treatments.rules import (
     DEPTH_LABELS,
     EYE_AREA,
@@ -47,6 +44,10 @@ from treatments.rules import (
     sites_overlap,
 )
 
+# One set of limits: what the rules refuse, the record refuses too (a chart the rules cannot
+# evaluate could never show its advice).
+from treatments.rules.vocabulary import PHOTO_CONSENT_LABELS
+
 
 def _choices(name: str, labels: dict[str, str]) -> type[models.TextChoices]:
     """``TextChoices`` from a vocabulary of the rules: member EYELID = "eyelid", "Eyelid"."""
@@ -60,6 +61,7 @@ Location = _choices("Location", LOCATION_LABELS)
 Side = _choices("Side", SIDE_LABELS)
 Depth = _choices("Depth", DEPTH_LABELS)
 MiliaType = _choices("MiliaType", MILIA_TYPE_LABELS)
+PhotoConsent = _choices("PhotoConsent", PHOTO_CONSENT_LABELS)
 
 # The delicate skin around the eye: cryotherapy is never offered here.
 EYE_AREA_LOCATIONS = frozenset(Location(code) for code in EYE_AREA)
@@ -418,6 +420,51 @@ class TriedTreatment(models.Model):
     def __str__(self):
         outcome = "worked" if self.worked else "did not work"
         return f"{self.get_treatment_display()} ({outcome})"
+
+    def clean(self):
+        super().clean()
+        if self.site_id is not None:
+            refuse_if_signed(self.site.consultation)
+
+
+class ClinicalPhoto(models.Model):
+    """A photo of a lesion site, as stored after ``treatments.photos`` checked and cleaned it
+    (re-encoded from its pixels: no EXIF, no GPS, no appended bytes), with its thumbnail.
+
+    The files are in the private ``photos`` storage under random names; only the view that
+    checks the role and writes an audit event serves them. Final once the consultation is
+    signed (the services and the database refuse any change: migration 0017).
+    """
+
+    site = models.ForeignKey(LesionSite, on_delete=models.CASCADE, related_name="photos")
+    image_name = models.CharField(max_length=255, unique=True, editable=False)
+    thumbnail_name = models.CharField(max_length=255, unique=True, editable=False)
+    width = models.PositiveIntegerField(editable=False)
+    height = models.PositiveIntegerField(editable=False)
+    # SHA-256 of the stored image: what is served is what was stored.
+    sha256 = models.CharField("content hash (SHA-256)", max_length=64, editable=False)
+    consent = models.CharField(
+        "consent to use the photo", max_length=10, choices=PhotoConsent.choices
+    )
+    # When the camera took it (from the photo's own date, if it carried one), else uploaded_at.
+    taken_at = models.DateTimeField()
+    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["taken_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(width__gte=1) & Q(height__gte=1),
+                name="photo_has_pixels",
+                violation_error_message="A photo is at least one pixel wide and high.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Photo {self.pk} of {self.site}"
 
     def clean(self):
         super().clean()

@@ -34,6 +34,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "treatments.add_recommendation",
         # Addenda are append-only: added after signing, never changed or removed.
         *_perms(("view", "add"), ("consultationaddendum",)),
+        # Clinical photos: taken and uploaded while the consultation is a draft, final after.
+        *_perms(("view", "add"), ("clinicalphoto",)),
     ],
     # Reads clinical data, prints sheets, records that a session took place; never changes
     # clinical data.
@@ -41,6 +43,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_perms(("view",), CLINICAL_MODELS + REFERENCE_MODELS),
         "treatments.change_session",
         "treatments.view_consultationaddendum",
+        # Staff see the photos of the patients they treat; the clinic admin does not.
+        "treatments.view_clinicalphoto",
     ],
     # Users, roles and the catalogue texts, in the Django admin.
     CLINIC_ADMIN: [

@@ -7,8 +7,11 @@ these return.
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db.models import Count, Max
+
 from treatments import display, planning, services
 from treatments.models import (
+    ClinicalPhoto,
     Consultation,
     ConsultationAddendum,
     LesionSite,
@@ -19,7 +22,7 @@ from treatments.models import (
     Treatment,
 )
 from treatments.permissions import can_change_consultation
-from treatments.rules import CaseResult, Finding, InvalidCase
+from treatments.rules import CaseResult, Finding, InvalidCase, site_title
 
 
 @dataclass(frozen=True)
@@ -181,3 +184,67 @@ def session_to_mark(pk: int, *, on: date) -> SessionToMark:
         patient=session.planned_treatment.plan.consultation.patient,
         concerns=concerns,
     )
+
+
+# --- Clinical photos ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SitePhotos:
+    """One site's photos across the patient's visits (before and after), oldest first:
+    every photo at the same location and side, whichever consultation charted it."""
+
+    site: LesionSite
+    consultation: Consultation
+    patient: Patient
+    photos: list[ClinicalPhoto]
+    can_upload: bool
+
+
+def site_photos(site_pk: int, *, user) -> SitePhotos:
+    """``LesionSite.DoesNotExist`` if there is no such site. Two queries, however many
+    photos and visits."""
+    site = LesionSite.objects.select_related("consultation__patient").get(pk=site_pk)
+    consultation = site.consultation
+    photos = list(
+        ClinicalPhoto.objects.filter(
+            site__consultation__patient_id=consultation.patient_id,
+            site__location=site.location,
+            site__side=site.side,
+        )
+        .select_related("site__consultation")
+        .order_by("site__consultation__date", "site__consultation_id", "taken_at", "id")
+    )
+    return SitePhotos(
+        site=site,
+        consultation=consultation,
+        patient=consultation.patient,
+        photos=photos,
+        can_upload=user.has_perm("treatments.add_clinicalphoto")
+        and can_change_consultation.test(user, consultation),
+    )
+
+
+@dataclass(frozen=True)
+class PhotographedSite:
+    title: str
+    photos: int
+    site_pk: int  # the latest visit's site at this location and side
+
+
+def photographed_sites(patient: Patient) -> list[PhotographedSite]:
+    """Each location and side of the patient that has photos, with how many: one query."""
+    rows = (
+        ClinicalPhoto.objects.filter(site__consultation__patient=patient)
+        .values("site__location", "site__side")
+        .annotate(photos=Count("id"), site_pk=Max("site_id"))
+        .order_by("site__location", "site__side")
+    )
+    return [
+        PhotographedSite(
+            title=site_title(row["site__location"], row["site__side"]),
+            photos=row["photos"],
+            site_pk=row["site_pk"],
+        )
+        for row in rows
+    ]

@@ -6,18 +6,22 @@ ever half-saved or changed after signing. Reads fetch a consultation with its pa
 tried treatments in a fixed number of queries, whatever the number of sites.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.db import transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.text import get_text_list
 
-from treatments import planning, reference, rules
+from treatments import photos, planning, reference, rules
 from treatments.models import (
+    ClinicalPhoto,
     Consultation,
     ConsultationAddendum,
     LesionSite,
@@ -258,8 +262,12 @@ def site_save(
 @transaction.atomic
 def site_delete(*, site: LesionSite, version: int | None) -> None:
     _locked_draft(site.consultation_id, version)
+    photo_files = _photo_files(site.photos.all())
     site.delete()
     _bump_version(site.consultation)
+    # The rows go with the site; their files once that is committed (never before: a rollback
+    # would leave rows without files).
+    transaction.on_commit(lambda: _delete_photo_files(photo_files))
 
 
 # --- Planning and signing ---------------------------------------------------------------------
@@ -592,3 +600,77 @@ def session_undo(*, session: Session, on: date, by) -> Session:
 def _refuse_unless_may_record_sessions(user) -> None:
     if not user.has_perm("treatments.change_session"):
         raise PermissionDenied("Only clinic staff and dermatologists record sessions.")
+
+
+# --- Clinical photos ----------------------------------------------------------------------------
+
+
+def photo_storage():
+    """The private storage of clinical photos (settings.STORAGES["photos"])."""
+    return storages["photos"]
+
+
+def _photo_files(photos_of_site) -> list[str]:
+    return [
+        name for pair in photos_of_site.values_list("image_name", "thumbnail_name") for name in pair
+    ]
+
+
+def _delete_photo_files(names: list[str]) -> None:
+    storage = photo_storage()
+    for name in names:
+        storage.delete(name)
+
+
+def photo_add(*, site: LesionSite, data: bytes, filename: str, consent: str, by) -> ClinicalPhoto:
+    """Store a photo of a site of a draft consultation, cleaned (``photos.clean_photo``), with
+    its thumbnail, all or nothing: a refused file stores nothing, and the files are removed
+    again if the row cannot be written.
+
+    ``ValidationError`` on ``image`` says why a file is refused; ``ConsultationSigned`` when
+    the consultation is signed (the database refuses it too: migration 0017).
+    """
+    ensure_draft(site.consultation)  # said at once, before the work of reading the image
+    try:
+        clean = photos.clean_photo(data, filename)
+    except photos.PhotoRefused as refused:
+        raise ValidationError({"image": ValidationError(str(refused), code="refused")}) from None
+    storage = photo_storage()
+    stored: list[str] = []
+    uploaded_at = timezone.now()
+    try:
+        with transaction.atomic():
+            _locked_draft(site.consultation_id, None)
+            # Random names: nothing about the patient in a file name or a storage listing.
+            base = f"{uuid.uuid4().hex}"
+            stored.append(storage.save(f"{base}{clean.extension}", ContentFile(clean.image)))
+            stored.append(
+                storage.save(f"{base}-thumbnail{clean.extension}", ContentFile(clean.thumbnail))
+            )
+            photo = ClinicalPhoto(
+                site=site,
+                image_name=stored[0],
+                thumbnail_name=stored[1],
+                width=clean.width,
+                height=clean.height,
+                sha256=clean.sha256,
+                consent=consent,
+                taken_at=_taken_at(clean.taken_at, uploaded_at),
+                uploaded_at=uploaded_at,
+                uploaded_by=by,
+            )
+            photo.full_clean()
+            photo.save()
+    except BaseException:
+        _delete_photo_files(stored)
+        raise
+    return photo
+
+
+def _taken_at(camera_time, uploaded_at):
+    """The camera's date of the photo in the clinic's time zone, unless it is missing or later
+    than the upload (a camera clock set wrong): then the upload's time."""
+    if camera_time is None:
+        return uploaded_at
+    taken = timezone.make_aware(camera_time) if timezone.is_naive(camera_time) else camera_time
+    return taken if taken <= uploaded_at else uploaded_at

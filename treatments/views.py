@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
@@ -23,17 +23,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget
 
 from audit.middleware import note_patients
-from treatments import body_map, display, planning, selectors, services
+from treatments import body_map, display, photos, planning, selectors, services
 from treatments.forms import (
     AddendumForm,
     ConsultationForm,
     LesionSiteForm,
     PatientForm,
     PatientSearchForm,
+    PhotoForm,
     PlanFormSet,
     SessionDoneForm,
 )
 from treatments.models import (
+    ClinicalPhoto,
     Consultation,
     LesionSite,
     Location,
@@ -200,6 +202,9 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "consultations": consultations,
             "sessions": sessions,
             "reviews": reviews,
+            "photographed_sites": selectors.photographed_sites(patient)
+            if request.user.has_perm("treatments.view_clinicalphoto")
+            else [],
         },
     )
 
@@ -677,6 +682,77 @@ def _chart_response(request, pk: int) -> HttpResponse:
     chart = _chart_or_404(request, pk)
     response = render(request, "treatments/_chart.html", _chart_context(request, chart))
     return retarget(response, "#chart")
+
+
+# --- Clinical photos ----------------------------------------------------------------------------
+
+PHOTO_SIZES = ("full", "thumbnail")
+
+
+def _site_photos_page(request, site_pk: int, form: PhotoForm | None, status: int = 200):
+    try:
+        page = selectors.site_photos(site_pk, user=request.user)
+    except LesionSite.DoesNotExist:
+        raise Http404("No such site.") from None
+    if form is None and page.can_upload:
+        form = PhotoForm()
+    return render(
+        request,
+        "treatments/site_photos.html",
+        {"page": page, "form": form if page.can_upload else None},
+        status=status,
+    )
+
+
+@require_GET
+@role_required("treatments.view_clinicalphoto")
+def site_photos(request: HttpRequest, site_pk: int) -> HttpResponse:
+    """A site's photos across the patient's visits, side by side, and the upload form while
+    its consultation is a draft."""
+    return _site_photos_page(request, site_pk, form=None)
+
+
+@require_POST
+@role_required("treatments.add_clinicalphoto")
+@draft_only
+def photo_upload(request: HttpRequest, site_pk: int) -> HttpResponse:
+    site = get_object_or_404(LesionSite.objects.select_related("consultation"), pk=site_pk)
+    form = PhotoForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["image"]
+        try:
+            services.photo_add(
+                site=site,
+                data=upload.read(),
+                filename=upload.name,
+                consent=form.cleaned_data["consent"],
+                by=request.user,
+            )
+        except ValidationError as refused:
+            form.add_error(None, refused)
+        else:
+            messages.success(request, "Photo added.")
+            return redirect("treatments:site_photos", site_pk=site.pk)
+    return _site_photos_page(request, site_pk, form=form, status=400)
+
+
+@require_GET
+@role_required("treatments.view_clinicalphoto")
+def photo_file(request: HttpRequest, photo_pk: int, size: str) -> FileResponse:
+    """A photo's file, only here: the role is checked, the audit records the view (every
+    response, thumbnails too), and nothing may keep a copy (no-store)."""
+    photo = get_object_or_404(ClinicalPhoto, pk=photo_pk)
+    if size not in PHOTO_SIZES:
+        raise Http404("No such size.")
+    name = photo.image_name if size == "full" else photo.thumbnail_name
+    extension = name[name.rfind(".") :]
+    response = FileResponse(
+        services.photo_storage().open(name, "rb"), content_type=photos.content_type_of(name)
+    )
+    response["Content-Disposition"] = f'inline; filename="photo-{photo.pk}-{size}{extension}"'
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- Rules reference ----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from audit.registry import audit_registry
 from tests.factories import (
     make_consultation,
     make_patient,
+    make_photo,
     make_planned,
     make_recommendation,
     make_site,
@@ -109,6 +110,7 @@ def walk(db, client):
     patient = make_patient(family_name=MARKERS[0], medical_record_number=MARKERS[1])
     draft = make_consultation(patient=patient, clinician=root)
     site = make_site(draft, location="cheek", side="left")
+    photo = make_photo(site, by=root)
     signed = make_consultation(patient=patient, clinician=root)
     signed_site = make_site(signed, location="chin", side="midline")
     planned = make_planned(signed, sites=[signed_site], sessions=2, scheduled=1)
@@ -138,6 +140,8 @@ def walk(db, client):
         "site_pk": site.pk,
         "session_pk": session.pk,
         "planned_pk": planned.pk,
+        "photo_pk": photo.pk,
+        "size": "full",
         "slug": "why-not-at-home",
         "service_id": "milia-order-sign",
         "app_label": "treatments",

@@ -113,6 +113,12 @@ PAGES = (
     Page("treatments:site_create", "dermatologist", "/consultations/{draft}/sites/new/"),
     Page("treatments:site_update", "dermatologist", "/sites/{site}/edit/"),
     Page("treatments:plan_edit", "dermatologist", "/consultations/{draft}/plan/"),
+    Page(
+        "treatments:site_photos",
+        "dermatologist",
+        "/sites/{site}/photos/",
+        (Action("button", "Upload photo"),),
+    ),
     Page("treatments:rules_reference", "dermatologist", "/rules/"),
     Page("password_change", "dermatologist", "/accounts/password_change/"),
     Page("password_change_done", "dermatologist", "/accounts/password_change/done/"),
@@ -190,6 +196,8 @@ NOT_PAGES = {
     "treatments:cds_feedback": "CDS Hooks JSON for an EHR",
     "treatments:fhir_export": "a FHIR JSON download",
     "audit:export": "a CSV download",
+    "treatments:photo_upload": "POST only; its form is on the site's photos page",
+    "treatments:photo_file": "an image file, shown in the site's photos page",
 }
 
 # Long words and names, as a real clinic has them.

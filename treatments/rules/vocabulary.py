@@ -25,6 +25,7 @@ __all__ = [
     "MILIA_TYPES",
     "MILIA_TYPE_LABELS",
     "MUCOSAL_AREA",
+    "PHOTO_CONSENT_LABELS",
     "PROCEDURES",
     "SIDES",
     "SIDE_LABELS",
@@ -99,6 +100,11 @@ MILIA_TYPE_LABELS = {
     "milia_en_plaque": "Milia en plaque",
     "multiple_eruptive": "Multiple eruptive",
     "unsure": "Unsure",
+}
+# What the patient agreed a clinical photo may be used for (recorded with each photo).
+PHOTO_CONSENT_LABELS = {
+    "record": "Clinical record only",
+    "teaching": "Clinical record and teaching",
 }
 
 TREATMENTS = tuple(TREATMENT_LABELS)
