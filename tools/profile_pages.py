@@ -207,8 +207,17 @@ def main():
                 assert status.startswith("200"), (url, status)
 
         if args.only:
+            ready = os.environ.get("PROFILE_READY_FILE")
+            if ready:  # tools/count_instructions.sh switches callgrind on now, and off after
+                Path(ready).write_text("ready")
+                while Path(ready).read_text() != "go":
+                    time.sleep(0.05)
             for _ in range(args.requests):
                 browser.get(pages[args.only])
+            if ready:
+                Path(ready).write_text("done")
+                while Path(ready).exists():
+                    time.sleep(0.05)
             return
         if args.cprofile:
             profiler = cProfile.Profile()

@@ -16,10 +16,12 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
@@ -636,11 +638,13 @@ def _chart_context(request, chart: selectors.Chart) -> dict:
     # One reverse() for the 27 regions of the map, not one each.
     site_create = reverse("treatments:site_create", args=[consultation.pk])
     edit_url, delete_url = _url_of("treatments:site_update"), _url_of("treatments:site_delete")
+    rules_url = reverse("treatments:rules_reference")
     return {
         "chart": chart,
         "consultation": consultation,
         "patient": chart.patient,
-        "rules_url": reverse("treatments:rules_reference"),
+        "rules_url": rules_url,
+        "recommendations": _recommendations(chart, rules_url),
         "consultation_form": ConsultationForm(instance=consultation) if chart.can_edit else None,
         "addendum_form": AddendumForm()
         if consultation.is_signed and request.user.has_perm("treatments.add_consultationaddendum")
@@ -655,6 +659,14 @@ def _chart_context(request, chart: selectors.Chart) -> dict:
         # Each site with the addresses of its edit and remove forms.
         "site_links": [(site, edit_url(site.pk), delete_url(site.pk)) for site in chart.sites],
     }
+
+
+def _recommendations(chart: selectors.Chart, rules_url: str) -> str:
+    """The advice panel's markup (a Jinja2 template: docs/hot-pages.md), for the pages and
+    fragments that show it."""
+    template = engines["jinja2"].get_template("treatments/_recommendations.html")
+    html = template.render({"chart": chart, "rules_url": rules_url})
+    return mark_safe(html)  # nosec B308: escaped by Jinja2
 
 
 def _url_of(name: str) -> Callable[[int], str]:

@@ -1,0 +1,92 @@
+"""The consultation page's hottest partial, the advice panel, is a Jinja2 template (issue 14):
+it prints exactly what the Django partial it replaced printed (tests/recommendations_reference/),
+for every state of a chart, with the badges of the Django partial the other pages include."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.template import Context, Engine
+
+from tests.factories import make_consultation, make_patient, make_site, sign
+from treatments import selectors, views
+from treatments.display import StatusBadge
+from treatments.rules import STATUSES
+
+pytestmark = pytest.mark.django_db
+
+RULES_URL = "/rules/"
+# The Django partial as it was, beside the project's own templates (_status_badge.html, which
+# the plan page still includes): the Jinja2 one must print the same, byte for byte.
+REFERENCE = Engine(
+    dirs=[Path(__file__).parent / "recommendations_reference", settings.BASE_DIR / "templates"]
+)
+PLACES = [(location, side) for side in ("left", "right")
+          for location in ("eyelid", "periorbital", "forehead", "temple", "cheek", "nose",
+                           "perioral", "chin", "jawline", "ear")]  # fmt: skip
+
+
+def reference(chart):
+    return REFERENCE.get_template("treatments/_recommendations.html").render(
+        Context({"chart": chart, "rules_url": RULES_URL})
+    )
+
+
+def chart_of(consultation, user):
+    return selectors.consultation_chart(consultation.pk, user=user)
+
+
+def with_sites(clinician, places, **fields):
+    consultation = make_consultation(clinician=clinician, **fields)
+    for location, side in places:
+        make_site(consultation, location=location, side=side, tried=[("extraction", False)])
+    return consultation
+
+
+@pytest.mark.parametrize("sites", [0, 1, 3, 20])
+def test_advice_panel_prints_what_the_django_partial_printed(dermatologist, sites):
+    chart = chart_of(with_sites(dermatologist, PLACES[:sites]), dermatologist)
+
+    assert views._recommendations(chart, RULES_URL) == reference(chart)
+
+
+def test_advice_panel_of_a_refused_chart(dermatologist):
+    # Neonatal milia at 36 years old: the rules refuse the chart, and the panel says why.
+    consultation = with_sites(
+        dermatologist, PLACES[:2], milia_type="neonatal", patient=make_patient()
+    )
+    chart = chart_of(consultation, dermatologist)
+
+    assert chart.refused
+    assert views._recommendations(chart, RULES_URL) == reference(chart)
+
+
+def test_advice_panel_of_a_signed_chart_with_both_sides_and_inflammation(dermatologist):
+    consultation = make_consultation(clinician=dermatologist, recurrent=True)
+    make_site(consultation, location="eyelid", side="bilateral", count=12, depth="deep")
+    make_site(consultation, location="cheek", side="left", active_inflammation=True)
+    chart = chart_of(sign(consultation), dermatologist)
+
+    assert views._recommendations(chart, RULES_URL) == reference(chart)
+
+
+def test_advice_panel_escapes_what_it_prints(dermatologist):
+    chart = chart_of(with_sites(dermatologist, PLACES[:1]), dermatologist)
+
+    html = views._recommendations(chart, '/rules/?a=1&b="2"')
+
+    assert 'href="/rules/?a=1&amp;b=&#34;2&#34;#rule-' in html
+    assert html == reference(chart).replace(RULES_URL, "/rules/?a=1&amp;b=&#34;2&#34;")
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_advice_panel_badge_is_the_django_status_badge(status):
+    badge = StatusBadge.of(status)
+    django_badge = REFERENCE.get_template("treatments/_status_badge.html").render(
+        Context({"badge": badge})
+    )
+    jinja = views.engines["jinja2"].env.get_template("treatments/_recommendations.html")
+
+    macros = jinja.make_module({"chart": None})
+
+    assert str(macros.status_badge(badge)) == django_badge
