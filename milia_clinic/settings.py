@@ -111,7 +111,10 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,
-        "OPTIONS": {"keep_trailing_newline": True},
+        "OPTIONS": {
+            "environment": "treatments.templating.environment",
+            "keep_trailing_newline": True,
+        },
     },
 ]
 

@@ -2,6 +2,7 @@
 it prints exactly what the Django partial it replaced printed (tests/recommendations_reference/),
 for every state of a chart, with the badges of the Django partial the other pages include."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -50,15 +51,17 @@ def test_advice_panel_prints_what_the_django_partial_printed(dermatologist, site
     assert views._recommendations(chart, RULES_URL) == reference(chart)
 
 
-def test_advice_panel_of_a_refused_chart(dermatologist):
-    # Neonatal milia at 36 years old: the rules refuse the chart, and the panel says why.
-    consultation = with_sites(
-        dermatologist, PLACES[:2], milia_type="neonatal", patient=make_patient()
-    )
+def test_advice_panel_of_a_refused_chart_escapes_as_django_does(dermatologist):
+    # Dated before the patient's birth (kept from before the record refused it): the rules
+    # refuse the chart, and the panel says why, apostrophe and all.
+    patient = make_patient(date_of_birth=date(1990, 1, 1))
+    consultation = with_sites(dermatologist, PLACES[:2], patient=patient, date=date(1980, 1, 1))
     chart = chart_of(consultation, dermatologist)
 
-    assert chart.refused
-    assert views._recommendations(chart, RULES_URL) == reference(chart)
+    html = views._recommendations(chart, RULES_URL)
+
+    assert "The patient&#x27;s age on the consultation date" in html
+    assert html == reference(chart)
 
 
 def test_advice_panel_of_a_signed_chart_with_both_sides_and_inflammation(dermatologist):
@@ -75,8 +78,8 @@ def test_advice_panel_escapes_what_it_prints(dermatologist):
 
     html = views._recommendations(chart, '/rules/?a=1&b="2"')
 
-    assert 'href="/rules/?a=1&amp;b=&#34;2&#34;#rule-' in html
-    assert html == reference(chart).replace(RULES_URL, "/rules/?a=1&amp;b=&#34;2&#34;")
+    assert 'href="/rules/?a=1&amp;b=&quot;2&quot;#rule-' in html
+    assert html == reference(chart).replace(RULES_URL, "/rules/?a=1&amp;b=&quot;2&quot;")
 
 
 @pytest.mark.parametrize("status", STATUSES)

@@ -79,8 +79,11 @@ def recreate_database(database_url: str):
     import psycopg2
 
     admin = psycopg2.connect(
-        dbname="postgres", user=config["USER"] or None, host=config["HOST"] or None,
-        port=config["PORT"] or None, password=config["PASSWORD"] or None,
+        dbname="postgres",
+        user=config["USER"] or None,
+        host=config["HOST"] or None,
+        port=config["PORT"] or None,
+        password=config["PASSWORD"] or None,
     )
     admin.autocommit = True
     with admin.cursor() as cursor:
