@@ -8,4 +8,5 @@ def environment(**options) -> Environment:
     """Jinja2 as configured in settings, printing values escaped the way Django escapes them
     (``&#x27;`` and ``&quot;``, where Jinja's own escaping writes ``&#39;`` and ``&#34;``), so a
     partial prints the same bytes whichever engine draws it."""
-    return Environment(finalize=conditional_escape, **options)
+    options.pop("autoescape", None)  # always on
+    return Environment(autoescape=True, finalize=conditional_escape, **options)
