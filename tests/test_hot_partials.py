@@ -93,3 +93,47 @@ def test_advice_panel_badge_is_the_django_status_badge(status):
     macros = jinja.make_module({"chart": None})
 
     assert str(macros.status_badge(badge)) == django_badge
+
+
+# --- The details form, drawn without crispy ----------------------------------------------------
+
+
+def test_details_form_field_with_an_error_is_marked_and_described(
+    dermatologist_client, dermatologist
+):
+    consultation = make_consultation(clinician=dermatologist)
+
+    response = dermatologist_client.post(
+        f"/consultations/{consultation.pk}/edit/",
+        {"version": consultation.version, "date": "2999-01-01", "milia_type": "primary"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert (
+        '<input type="date" name="date" value="2999-01-01" '
+        f'max="{consultation.date.isoformat()}" min="1990-05-17" required aria-invalid="true" '
+        'aria-describedby="id_date_error" class="form-control is-invalid" id="id_date">'
+    ) in html
+    assert (
+        '<div id="id_date_error" class="invalid-feedback"><p id="error_1_id_date"><strong>'
+        "The consultation cannot be dated in the future.</strong></p></div>"
+    ) in html
+    assert '<select name="milia_type" class="form-select" id="id_milia_type">' in html
+
+
+def test_details_form_fields_carry_bootstrap_classes_and_help(dermatologist_client, dermatologist):
+    consultation = make_consultation(clinician=dermatologist)
+
+    html = dermatologist_client.get(f"/consultations/{consultation.pk}/").content.decode()
+
+    assert (
+        '<input type="checkbox" name="recurrent" class="form-check-input" id="id_recurrent">'
+    ) in html
+    assert (
+        '<div id="id_diagnosis_code_helptext" class="form-text">Milia are usually coded L72.0; '
+        "some services use L72.8.</div>"
+    ) in html
+    assert "asteriskField" in html
+    assert "dateinput" not in html  # crispy's class names: not drawn by crispy any more
