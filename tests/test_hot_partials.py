@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.template import Context, Engine
+from django.template import Context, Engine, engines
 
 from tests.factories import make_consultation, make_patient, make_site, sign
 from treatments import selectors, views
@@ -88,7 +88,7 @@ def test_advice_panel_badge_is_the_django_status_badge(status):
     django_badge = REFERENCE.get_template("treatments/_status_badge.html").render(
         Context({"badge": badge})
     )
-    jinja = views.engines["jinja2"].env.get_template("treatments/_recommendations.html")
+    jinja = engines["jinja2"].env.get_template("treatments/_recommendations.html")
 
     macros = jinja.make_module({"chart": None})
 

@@ -16,17 +16,16 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
-from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
 from audit.middleware import note_patients
-from treatments import body_map, display, planning, selectors, services
+from treatments import body_map, display, planning, selectors, services, templating
 from treatments.forms import (
     AddendumForm,
     ConsultationForm,
@@ -661,13 +660,12 @@ def _chart_context(request, chart: selectors.Chart) -> dict:
     }
 
 
-def _recommendations(chart: selectors.Chart, rules_url: str) -> str:
+def _recommendations(chart: selectors.Chart, rules_url: str) -> SafeString:
     """The advice panel's markup (a Jinja2 template: docs/hot-pages.md), for the pages and
     fragments that show it."""
-    template = engines["jinja2"].get_template("treatments/_recommendations.html")
-    html = template.render({"chart": chart, "rules_url": rules_url})
-    # Escaped by Jinja2 (autoescape, treatments.templating): the page prints it as it is.
-    return mark_safe(html)  # nosec B308 B703
+    return templating.render_markup(
+        "treatments/_recommendations.html", {"chart": chart, "rules_url": rules_url}
+    )
 
 
 def _url_of(name: str) -> Callable[[int], str]:
