@@ -3,12 +3,14 @@
 import re
 from collections import Counter
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
+from django.template import Context, Engine
 from django.template.loader import get_template
 
 from treatments import body_map
-from treatments.body_map import BODY_VIEWBOX, FACE_VIEWBOX, REGIONS, map_regions
+from treatments.body_map import BODY_VIEWBOX, FACE_VIEWBOX, REGIONS, map_markup, map_regions
 from treatments.rules import LOCATIONS
 
 PAIRED = {"eyelid", "periorbital", "temple", "cheek", "jawline", "ear", "arm", "hand", "leg"}
@@ -71,10 +73,10 @@ class Anchors(HTMLParser):
     handle_startendtag = handle_starttag
 
 
-def render(regions):
-    return get_template("treatments/_body_map.html").render(
-        {"regions": regions, "other_url": OTHER_URL}
-    )
+def render(charted=None):
+    """The partial as the consultation page draws it, for the sites ``charted``."""
+    markup = map_markup(charted=charted or {}, url_for=url_for)
+    return get_template("treatments/_body_map.html").render({"map": markup, "other_url": OTHER_URL})
 
 
 # --- The regions as data -----------------------------------------------------------------------
@@ -383,7 +385,7 @@ def test_partial_one_link_per_region_with_its_url():
     regions = make_regions({("eyelid", "left"): 1})
     parser = Anchors()
 
-    parser.feed(render(regions))
+    parser.feed(render({("eyelid", "left"): 1}))
 
     region_links = [a for a in parser.anchors if "map-region" in a.get("class", "")]
     assert [a["href"] for a in region_links] == [r["url"] for r in regions]
@@ -396,7 +398,7 @@ def test_partial_one_link_per_region_with_its_url():
 def test_partial_every_region_is_reachable_by_keyboard():
     parser = Anchors()
 
-    parser.feed(render(make_regions()))
+    parser.feed(render())
 
     region_links = [a for a in parser.anchors if "map-region" in a.get("class", "")]
     assert len(region_links) == len(REGIONS)
@@ -407,7 +409,7 @@ def test_partial_every_region_is_reachable_by_keyboard():
 def test_partial_accessible_names():
     parser = Anchors()
 
-    parser.feed(render(make_regions({("eyelid", "left"): 1})))
+    parser.feed(render({("eyelid", "left"): 1}))
 
     names = {a["href"]: a["aria-label"] for a in parser.anchors if "aria-label" in a}
     assert names[url_for("eyelid", "left")] == "Left eyelid (eye area), charted"
@@ -418,7 +420,7 @@ def test_partial_accessible_names():
 def test_partial_other_location_link():
     parser = Anchors()
 
-    parser.feed(render(make_regions()))
+    parser.feed(render())
 
     other = [a for a in parser.anchors if a["href"] == OTHER_URL]
     assert len(other) == 1
@@ -427,13 +429,13 @@ def test_partial_other_location_link():
 
 
 def test_partial_counts_links():
-    html = render(make_regions())
+    html = render()
 
     assert html.count("<a ") == len(REGIONS) + 1
 
 
 def test_partial_has_no_inline_style_or_script():
-    html = render(make_regions({("cheek", "left"): 1, ("eyelid", "right"): 2}))
+    html = render({("cheek", "left"): 1, ("eyelid", "right"): 2})
 
     assert "style=" not in html
     assert "<script" not in html
@@ -441,7 +443,7 @@ def test_partial_has_no_inline_style_or_script():
 
 
 def test_partial_draws_a_numbered_marker_per_charted_region():
-    html = render(make_regions({("cheek", "left"): 1, ("arm", "right"): 2}))
+    html = render({("cheek", "left"): 1, ("arm", "right"): 2})
 
     marker = r'<text class="map-marker__number(?: map-marker__number--small)?"[^>]*>(\d+)</text>'
     numbers = re.findall(marker, html)
@@ -449,7 +451,7 @@ def test_partial_draws_a_numbered_marker_per_charted_region():
 
 
 def test_partial_uses_the_viewboxes_and_labels_the_sides():
-    html = render(make_regions())
+    html = render()
 
     assert html.count(f'viewBox="{FACE_VIEWBOX}"') == 1
     assert html.count(f'viewBox="{BODY_VIEWBOX}"') == 1
@@ -459,8 +461,48 @@ def test_partial_uses_the_viewboxes_and_labels_the_sides():
 
 
 def test_partial_draws_a_both_sides_site_on_both_sides():
-    html = render(make_regions({("eyelid", "bilateral"): 1, ("forehead", "midline"): 2}))
+    html = render({("eyelid", "bilateral"): 1, ("forehead", "midline"): 2})
 
     numbers = re.findall(r'<text class="map-marker__number"[^>]*>([\d,]+)</text>', html)
     # Face regions in drawing order: forehead, then the right eyelid, then the left.
     assert numbers == ["2", "1", "1"]
+
+
+# --- The markup equals the partials it replaced -------------------------------------------------
+
+# The map as it was drawn before issue 14: a template partial per region
+# (tests/body_map_reference/). The markup prepared once per process must stay byte for byte what
+# those templates output; a change to the map's art or markup changes both.
+REFERENCE = Engine(dirs=[Path(__file__).parent / "body_map_reference"])
+
+
+def render_reference(charted):
+    return REFERENCE.get_template("treatments/_body_map.html").render(
+        Context({"regions": make_regions(charted), "other_url": OTHER_URL})
+    )
+
+
+@pytest.mark.parametrize(
+    "charted",
+    [
+        {},
+        {("eyelid", "left"): 1},
+        {("cheek", "left"): 2, ("periorbital", "right"): 1, ("arm", "right"): 3},
+        {("hand", "bilateral"): 3, ("nose", "left"): 4, ("nose", "right"): 2},
+        {("eyelid", "left"): 1, ("eyelid", "right"): 2, ("eyelid", "bilateral"): 3},
+        {
+            (location, side): n
+            for n, (location, side) in enumerate([(r.location, r.side) for r in REGIONS], start=1)
+        },
+    ],
+    ids=["none", "one", "face-and-body", "both-sides-and-midline", "overlapping", "every-region"],
+)
+def test_markup_equals_the_per_region_partials(charted):
+    assert render(charted) == render_reference(charted)
+
+
+def test_markup_escapes_the_address():
+    markup = map_markup(charted={}, url_for=lambda location, side: f"/a?x=1&y={location}")
+
+    assert 'href="/a?x=1&amp;y=eyelid"' in markup.face_regions
+    assert "&y=" not in markup.face_regions

@@ -4,8 +4,13 @@ The figures face the viewer, as in every clinical chart: the patient's right sid
 viewer's left and the patient's left on the viewer's right. Paired regions are drawn once, for the
 patient's right, and mirrored; so the two sides always match.
 
-`map_regions` prepares everything the template `treatments/_body_map.html` outputs, so the
-template holds no logic beyond its loops. Pure Python: no Django, no database.
+`map_regions` says what each region shows for the sites charted; `map_markup` draws them. The
+markup of every region is prepared once per process, from the geometry, and a page fills in
+only what changes with the chart: its link, whether it is charted and its marker. The
+template `treatments/_body_map.html` holds the figures' fixed art and prints the four pieces.
+Drawing the regions through a template partial each (27 of them) was the page's costliest part
+(issue 14); `tests/test_body_map.py` checks the markup equals that partial's, byte for byte.
+Pure Python: no Django, no database.
 """
 
 from __future__ import annotations
@@ -13,10 +18,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from html import escape
 
 from treatments.rules import EYE_AREA, site_title, sites_overlap
 
-__all__ = ["BODY_VIEWBOX", "FACE_VIEWBOX", "REGIONS", "Region", "map_regions"]
+__all__ = [
+    "BODY_VIEWBOX",
+    "FACE_VIEWBOX",
+    "REGIONS",
+    "Markup",
+    "MapMarkup",
+    "Region",
+    "map_markup",
+    "map_regions",
+]
 
 FACE_WIDTH, FACE_HEIGHT = 400, 500
 BODY_WIDTH, BODY_HEIGHT = 240, 500
@@ -335,3 +350,98 @@ def map_regions(
             }
         )
     return regions
+
+
+# --- Markup -------------------------------------------------------------------------------------
+
+
+class Markup(str):
+    """Markup that is printed as it is: Django's (and Jinja's) templates call ``__html__``."""
+
+    def __html__(self) -> str:
+        return self
+
+
+@dataclass(frozen=True)
+class MapMarkup:
+    """The map's regions and markers for one chart, each view's in drawing order."""
+
+    face_regions: Markup
+    face_markers: Markup
+    body_regions: Markup
+    body_markers: Markup
+
+
+@dataclass(frozen=True)
+class _RegionMarkup:
+    """A region's link with the parts that never change already written: the page adds its
+    classes, address and charted state between them."""
+
+    aria_label: str  # ends before ", charted"
+    title: str  # ends before " (site 1)"
+    shape: str  # the shape element and the link's end
+
+    def render(self, region: Mapping) -> str:
+        url = escape(region["url"])
+        charted = region["charted"]
+        return "".join(
+            (
+                '<a class="',
+                region["css_class"],
+                '" href="',
+                url,
+                '" hx-get="',
+                url,
+                '" hx-target="#site-form" hx-swap="innerHTML" aria-label="',
+                self.aria_label,
+                ", charted" if charted else "",
+                '">\n  <title>',
+                self.title,
+                f" (site {region['marker']})" if charted else "",
+                self.shape,
+            )
+        )
+
+
+def _region_markup(region: Region) -> _RegionMarkup:
+    label = escape(region.label)
+    attrs = "".join(f' {name}="{escape(value)}"' for name, value in region.attrs)
+    return _RegionMarkup(
+        aria_label=label + (" (eye area)" if region.eye_area else ""),
+        title=label + (": eye area, cryotherapy never offered" if region.eye_area else ""),
+        shape=f'</title>\n  <{region.shape} class="map-region__shape"{attrs}/>\n</a>\n',
+    )
+
+
+_REGION_MARKUP = {(r.location, r.side): _region_markup(r) for r in REGIONS}
+_MARKER_RADIUS = {FACE: ("map-marker", 12), BODY: ("map-marker map-marker--small", 10)}
+
+
+def _marker(region: Mapping) -> str:
+    marker_class, radius = _MARKER_RADIUS[region["view"]]
+    x, y = region["label_point"]
+    return (
+        f'\n          <circle class="{marker_class}" cx="{x}" cy="{y}" r="{radius}"/>'
+        f'\n          <text class="{region["marker_class"]}" x="{x}" y="{y}">'
+        f"{region['marker']}</text>\n          "
+    )
+
+
+def map_markup(
+    *, charted: Mapping[tuple[str, str], int], url_for: Callable[[str, str], str]
+) -> MapMarkup:
+    """The regions and markers of the map for the sites ``charted``, as `map_regions` takes
+    them, ready for `treatments/_body_map.html` to print."""
+    regions = map_regions(charted=charted, url_for=url_for)
+    parts = {(view, kind): [] for view in (FACE, BODY) for kind in ("regions", "markers")}
+    for region in regions:
+        key = (region["location"], region["side"])
+        parts[region["view"], "regions"].append(_REGION_MARKUP[key].render(region))
+        if region["charted"]:
+            parts[region["view"], "markers"].append(_marker(region))
+    return MapMarkup(
+        face_regions=Markup("".join(parts[FACE, "regions"])),
+        face_markers=Markup("".join(parts[FACE, "markers"])),
+        body_regions=Markup("".join(parts[BODY, "regions"])),
+        body_markers=Markup("".join(parts[BODY, "markers"])),
+    )

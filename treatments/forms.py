@@ -143,10 +143,32 @@ class PatientForm(NamedFieldErrors, forms.ModelForm):
         return born
 
 
+class BootstrapBoundField(forms.BoundField):
+    """A field whose widget carries Bootstrap's classes itself, so a template draws it with
+    `treatments/_field.html` rather than crispy's four templates a field (issue 14: the details
+    form is drawn on every view of the consultation page)."""
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        widget = widget or self.field.widget
+        if widget.is_hidden:
+            return attrs
+        if isinstance(widget, forms.CheckboxInput):
+            css_class = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css_class = "form-select"
+        else:
+            css_class = "form-control"
+        attrs["class"] = f"{css_class} is-invalid" if self.errors else css_class
+        return attrs
+
+
 class ConsultationForm(NamedFieldErrors, forms.ModelForm):
     """The consultation's own facts. The date is checked by the record (``Consultation.clean``:
     not before the patient's birth, not after today in the clinic's time zone); the date picker
     is given the same bounds."""
+
+    bound_field_class = BootstrapBoundField
 
     class Meta:
         model = Consultation

@@ -6,6 +6,7 @@ still posts and redirects.
 """
 
 import time
+from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
@@ -19,11 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
 from audit.middleware import note_patients
-from treatments import body_map, display, photos, planning, selectors, services
+from treatments import body_map, display, photos, planning, selectors, services, templating
 from treatments.forms import (
     AddendumForm,
     ConsultationForm,
@@ -639,23 +641,44 @@ def _chart_context(request, chart: selectors.Chart) -> dict:
     charted = {(site.location, site.side): n for n, site in enumerate(chart.sites, start=1)}
     # One reverse() for the 27 regions of the map, not one each.
     site_create = reverse("treatments:site_create", args=[consultation.pk])
+    edit_url, delete_url = _url_of("treatments:site_update"), _url_of("treatments:site_delete")
+    rules_url = reverse("treatments:rules_reference")
     return {
         "chart": chart,
         "consultation": consultation,
         "patient": chart.patient,
-        "rules_url": reverse("treatments:rules_reference"),
+        "rules_url": rules_url,
+        "recommendations": _recommendations(chart, rules_url),
         "consultation_form": ConsultationForm(instance=consultation) if chart.can_edit else None,
         "addendum_form": AddendumForm()
         if consultation.is_signed and request.user.has_perm("treatments.add_consultationaddendum")
         else None,
-        "map_regions": body_map.map_regions(
+        "map": body_map.map_markup(
             charted=charted,
             url_for=lambda location, side: _site_url(request, site_create, location, side),
         )
         if chart.can_edit
-        else [],
+        else None,
         "other_url": _site_url(request, site_create, "other", "midline"),
+        # Each site with the addresses of its edit and remove forms.
+        "site_links": [(site, edit_url(site.pk), delete_url(site.pk)) for site in chart.sites],
     }
+
+
+def _recommendations(chart: selectors.Chart, rules_url: str) -> SafeString:
+    """The advice panel's markup (a Jinja2 template: docs/hot-pages.md), for the pages and
+    fragments that show it."""
+    return templating.render_markup(
+        "treatments/_recommendations.html", {"chart": chart, "rules_url": rules_url}
+    )
+
+
+def _url_of(name: str) -> Callable[[int], str]:
+    """The address of the URL ``name`` for any object's pk, from one reverse() (issue 14: a page
+    of 20 sites asked for 40 addresses, each reversed on its own)."""
+    marker = 2**31 - 1
+    head, tail = reverse(name, args=[marker]).split(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def _site_url(request, site_create: str, location: str, side: str) -> str:
