@@ -18,7 +18,7 @@ from tests.factories import (
     make_user,
     sign,
 )
-from treatments import roles
+from treatments import roles, services
 
 ROLES = ("anonymous", "staff", "dermatologist", "admin")
 
@@ -74,6 +74,12 @@ EXPECTED = {
     "treatments:cds_feedback": ("post", None, (401, 401, 401, 401)),
     "treatments:cds_feedback_report": ("get", None, ADMIN_ONLY),
     "treatments:fhir_export": ("get", None, PAGE),
+    # Opens (or returns the open) follow-up of the signed consultation.
+    "treatments:follow_up_start": ("post", None, (302, 403, 302, 403)),
+    "treatments:site_outcome_edit": ("get", None, CHART),
+    "treatments:site_outcome_remove": ("post", None, (302, 403, 302, 403)),
+    "treatments:outcome_report": ("get", None, ADMIN_ONLY),
+    "treatments:outcome_report_csv": ("get", None, ADMIN_ONLY),
 }
 
 
@@ -105,6 +111,7 @@ def records(db):
     signed_site = make_site(signed, location="chin", side="midline")
     planned = make_planned(signed, sites=[signed_site])
     sign(signed)
+    follow_up = services.follow_up_start(consultation=signed, clinician=dermatologist)
     return {
         "patient": patient,
         "draft": draft,
@@ -112,6 +119,7 @@ def records(db):
         "site": site,
         "planned": planned,
         "session": planned.treatment_sessions.get(),
+        "carried": follow_up.site_outcomes.get(),
     }
 
 
@@ -137,6 +145,9 @@ def _url(name, records):
         "treatments:cds_service": ["milia-order-sign"],
         "treatments:cds_feedback": ["milia-order-sign"],
         "treatments:fhir_export": [records["draft"].pk],
+        "treatments:follow_up_start": [records["signed"].pk],
+        "treatments:site_outcome_edit": [records["carried"].pk],
+        "treatments:site_outcome_remove": [records["carried"].pk],
     }
     return reverse(name, args=args_by_name.get(name, []))
 

@@ -29,7 +29,7 @@ from tests.factories import (
     sign,
 )
 from tests.test_access_matrix import _named_urls
-from treatments import roles
+from treatments import roles, services
 from treatments.models import CdsCard, CdsFeedback
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -106,6 +106,14 @@ PAGES = (
     Page("treatments:site_create", "dermatologist", "/consultations/{draft}/sites/new/"),
     Page("treatments:site_update", "dermatologist", "/sites/{site}/edit/"),
     Page("treatments:plan_edit", "dermatologist", "/consultations/{draft}/plan/"),
+    Page(
+        "treatments:consultation_detail",
+        "dermatologist",
+        "/consultations/{follow_up}/",
+        (Action("link", "Record outcome", count=2),),
+        label="follow-up",
+    ),
+    Page("treatments:site_outcome_edit", "dermatologist", "/outcomes/{carried}/"),
     Page("treatments:rules_reference", "dermatologist", "/rules/"),
     Page("password_change", "dermatologist", "/accounts/password_change/"),
     Page("password_change_done", "dermatologist", "/accounts/password_change/done/"),
@@ -161,6 +169,7 @@ PAGES = (
     Page("audit:report", "admin", "/audit/", (Action("button", "Filter"),)),
     Page("audit:verify", "admin", "/audit/verify/"),
     Page("treatments:cds_feedback_report", "admin", "/ehr/feedback/"),
+    Page("treatments:outcome_report", "admin", "/reports/outcomes/"),
     Page("admin:index", "admin", "/admin/"),
     Page("admin:treatments_patient_changelist", "admin", "/admin/treatments/patient/"),
 )
@@ -183,6 +192,9 @@ NOT_PAGES = {
     "treatments:cds_feedback": "CDS Hooks JSON for an EHR",
     "treatments:fhir_export": "a FHIR JSON download",
     "audit:export": "a CSV download",
+    "treatments:follow_up_start": "POST only; its button is on the signed consultation page",
+    "treatments:site_outcome_remove": "POST only; its buttons are on the follow-up's page",
+    "treatments:outcome_report_csv": "a CSV download",
 }
 
 # Long words and names, as a real clinic has them.
@@ -232,6 +244,7 @@ def scenario(e2e_users):
     )
     make_planned(signed, code="cryotherapy", sites=signed_sites[1:], sessions=1, starts_on=today)
     sign(signed)
+    follow_up = services.follow_up_start(consultation=signed, clinician=dermatologist)
     # One more session today for someone else, and one in a week.
     other = make_consultation(
         patient=make_patient(given_name="Bo", family_name="Li"), clinician=dermatologist
@@ -254,6 +267,8 @@ def scenario(e2e_users):
         "planned": planned.pk,
         # A later session, so the confirmation asks for its reason too.
         "later_session": planned.treatment_sessions.order_by("number").last().pk,
+        "follow_up": follow_up.pk,
+        "carried": follow_up.site_outcomes.first().pk,
     }
 
 
