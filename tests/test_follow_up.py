@@ -33,14 +33,18 @@ def signed_visit(clinician, *, patient=None, on=EARLIER, code="extraction", coun
 
 def record(follow_up, outcome, *, count=2, **fields):
     carried = follow_up.site_outcomes.get()
-    site_fields = {} if outcome == "cleared" else {
-        "count": count,
-        "largest_mm": Decimal("1.0"),
-        "depth": "superficial",
-        "months_present": 3,
-        "red_flags": False,
-        "active_inflammation": False,
-    }
+    site_fields = (
+        {}
+        if outcome == "cleared"
+        else {
+            "count": count,
+            "largest_mm": Decimal("1.0"),
+            "depth": "superficial",
+            "months_present": 3,
+            "red_flags": False,
+            "active_inflammation": False,
+        }
+    )
     return services.site_outcome_record(
         site_outcome=carried,
         version=Consultation.objects.get(pk=follow_up.pk).version,
@@ -181,6 +185,21 @@ def test_consultation_sign_signs_a_follow_up_once_its_sites_are_re_entered(derma
     assert Consultation.objects.get(pk=follow_up.pk).is_signed
 
 
+def test_consultation_sign_signs_a_follow_up_whose_every_site_cleared_without_advice(
+    dermatologist,
+):
+    follow_up = services.follow_up_start(
+        consultation=signed_visit(dermatologist), clinician=dermatologist
+    )
+    record(follow_up, "cleared")
+
+    stored = services.consultation_sign(consultation=follow_up, user=dermatologist)
+
+    assert stored is None
+    assert Consultation.objects.get(pk=follow_up.pk).is_signed
+    assert selectors.consultation_chart(follow_up.pk, user=dermatologist).result is None
+
+
 def test_site_outcome_remove_leaves_the_site_out_and_signing_needs_a_site(dermatologist):
     follow_up = services.follow_up_start(
         consultation=signed_visit(dermatologist), clinician=dermatologist
@@ -306,7 +325,7 @@ def test_patient_page_shows_the_chart_with_its_table(dermatologist_client, derma
     assert "<svg" in page
     outcomes_section = page.split('id="outcomes-heading"')[1].split("</section>")[0]
     assert "<script" not in outcomes_section
-    assert "<th scope=\"row\">Left cheek</th><td>12</td><td>5</td><td>0</td>" in page
+    assert '<th scope="row">Left cheek</th><td>12</td><td>5</td><td>0</td>' in page
 
 
 def test_outcome_report_counts_sites_per_treatment_outcome_and_sessions(dermatologist):

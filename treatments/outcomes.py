@@ -18,6 +18,7 @@ class CountSeen:
     site: str  # "Left cheek"
     on: date
     count: int
+    visit: int = 0  # the consultation's id: two visits on one day are two columns
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def site_charts(counts: list[CountSeen], sessions: list[SessionDone]) -> list[Si
 
     charts = []
     for site in dict.fromkeys(c.site for c in counts):
-        seen = sorted((c for c in counts if c.site == site), key=lambda c: c.on)
+        seen = sorted((c for c in counts if c.site == site), key=lambda c: (c.on, c.visit))
         y_max = _y_ceiling(max(c.count for c in seen))
         points = [
             Point(c.on, c.count, x_of(c.on), TOP + plot_height * (1 - c.count / y_max))

@@ -142,7 +142,7 @@ def consultation_sign_review(pk: int) -> SignReview:
     if result is not None:
         rules_version = result.rules_version
         problems = services.sign_problems(consultation, result, planned)
-    elif not refused:
+    elif not refused and not services.follow_up_all_cleared(consultation):
         refused = "Chart at least one lesion site before signing."
     refused = services.follow_up_pending(consultation) or refused
     return SignReview(
@@ -223,7 +223,8 @@ class TimelineEntry:
 @dataclass(frozen=True)
 class PatientOutcomes:
     """A patient's care at a glance: the timeline (oldest first), one count chart per site, and
-    the same counts as a table (one row per site, one column per signed consultation)."""
+    the same counts as a table (one row per site, one column per signed consultation, headed by
+    its date)."""
 
     timeline: list[TimelineEntry]
     charts: list[outcomes.SiteChart]
@@ -238,10 +239,10 @@ def patient_outcomes(patient: Patient, consultations, sessions) -> PatientOutcom
         consultation__patient=patient, consultation__status=Consultation.Status.SIGNED
     )
     counts = [
-        outcomes.CountSeen(site_title(location, side), on, count)
-        for on, location, side, count in signed.order_by("consultation__date", "id").values_list(
-            "consultation__date", "location", "side", "count"
-        )
+        outcomes.CountSeen(site_title(location, side), on, count, visit)
+        for on, visit, location, side, count in signed.order_by(
+            "consultation__date", "id"
+        ).values_list("consultation__date", "consultation_id", "location", "side", "count")
     ]
     signed_outcomes = SiteOutcome.objects.filter(
         consultation__patient=patient, consultation__status=Consultation.Status.SIGNED
@@ -256,7 +257,7 @@ def patient_outcomes(patient: Patient, consultations, sessions) -> PatientOutcom
     ).values_list("siteoutcome_id", "plannedtreatment__treatment__name"):
         done_before.setdefault(outcome_id, []).append(name.lower())
     counts += [
-        outcomes.CountSeen(str(o.previous_site), o.consultation.date, 0)
+        outcomes.CountSeen(str(o.previous_site), o.consultation.date, 0, o.consultation_id)
         for o in recorded
         if o.outcome == Outcome.CLEARED
     ]
@@ -311,15 +312,15 @@ def patient_outcomes(patient: Patient, consultations, sessions) -> PatientOutcom
     ]
     kinds = {"consultation": 0, "session": 1, "outcome": 2}
     timeline.sort(key=lambda entry: (entry.on, kinds[entry.kind]))
-    dates = sorted({c.on for c in counts})
-    by_site: dict[str, dict[date, int]] = {}
+    visits = sorted({(c.on, c.visit) for c in counts})
+    by_site: dict[str, dict[tuple, int]] = {}
     for c in counts:
-        by_site.setdefault(c.site, {})[c.on] = c.count
+        by_site.setdefault(c.site, {})[(c.on, c.visit)] = c.count
     return PatientOutcomes(
         timeline=timeline,
         charts=outcomes.site_charts(counts, marks),
-        table_dates=dates,
-        table_rows=[(site, [seen.get(on) for on in dates]) for site, seen in by_site.items()],
+        table_dates=[on for on, _ in visits],
+        table_rows=[(site, [seen.get(v) for v in visits]) for site, seen in by_site.items()],
     )
 
 

@@ -431,18 +431,23 @@ def planned_session_dates(planned: PlannedTreatment) -> list:
 @transaction.atomic
 def consultation_sign(
     *, consultation: Consultation, user, version: int | None = None
-) -> Recommendation:
+) -> Recommendation | None:
     """Sign: store the advice as it stands, schedule the plan's sessions, make it read-only.
 
     Raises ``rules.InvalidCase`` when nothing is charted, ``PlanNeedsReview`` when the plan
     departs from the current advice without the reasons that requires, and ``FollowUpPending``
-    while a follow-up has a carried site to re-enter.
+    while a follow-up has a carried site to re-enter. A follow-up whose every carried site
+    cleared, with nothing charted, is signed without advice (None).
     """
     _locked_draft(consultation.pk, version)
     pending = follow_up_pending(consultation)
     if pending:
         raise FollowUpPending(pending)
     consultation = consultation_with_chart(consultation.pk)
+    if follow_up_all_cleared(consultation):
+        # Nothing left to advise on or to book: the outcomes are the record.
+        _record_signature(consultation, user)
+        return None
     facts = consultation_facts(consultation)
     result = rules.evaluate(rules.CaseFacts.from_dict(facts), rules_thresholds())
     planned_treatments = planned_treatments_of(consultation)
@@ -454,6 +459,11 @@ def consultation_sign(
         for number, day in enumerate(planned_session_dates(p), start=1):
             Session.objects.create(planned_treatment=p, number=number, scheduled_for=day)
     recommendation = _store_recommendation(consultation, facts, result, user)
+    _record_signature(consultation, user)
+    return recommendation
+
+
+def _record_signature(consultation: Consultation, user) -> None:
     # The last change of the row: once signed, the database refuses any other.
     _bump_version(consultation)
     # A save, not QuerySet.update (which sends no signal), so that the signing is audited.
@@ -462,7 +472,6 @@ def consultation_sign(
     consultation.signed_by = user
     consultation.signed_by_role = role_of(user)
     consultation.save(update_fields=["status", "signed_at", "signed_by", "signed_by_role"])
-    return recommendation
 
 
 def planned_treatments_of(consultation: Consultation) -> list[PlannedTreatment]:
@@ -732,3 +741,13 @@ def follow_up_pending(consultation: Consultation) -> str:
         f"Re-enter or remove the carried {'site' if len(pending) == 1 else 'sites'} "
         f"({get_text_list(pending, 'and')}) before signing."
     )
+
+
+def follow_up_all_cleared(consultation: Consultation) -> bool:
+    """A follow-up with no site charted whose carried sites all cleared (at least one)."""
+    if consultation.follows_id is None or consultation.sites.all():
+        return False
+    found = set(
+        SiteOutcome.objects.filter(consultation=consultation).values_list("outcome", flat=True)
+    )
+    return found == {Outcome.CLEARED}
