@@ -313,7 +313,7 @@ def test_site_charts_place_points_on_a_shared_time_axis():
     )
 
     assert chart.y_max == 10
-    assert [(p.x, p.y) for p in chart.points] == [(36, 12), (308, 116)]
+    assert [(p.x, p.y) for p in chart.points] == [(46, 12), (298, 116)]
     assert [m.x for m in chart.marks] == [172]
 
 

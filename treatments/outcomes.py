@@ -8,6 +8,8 @@ from datetime import date
 # The drawing area of one site's chart, in SVG user units (it scales to its container).
 WIDTH, HEIGHT = 320, 150
 LEFT, RIGHT, TOP, BOTTOM = 36, 12, 12, 34
+# Points keep clear of the count axis and its labels.
+INSET = 10
 MARK_Y = HEIGHT - BOTTOM + 14
 
 
@@ -92,13 +94,13 @@ def site_charts(counts: list[CountSeen], sessions: list[SessionDone]) -> list[Si
         return []
     first, last = min(days), max(days)
     span = max((last - first).days, 1)
-    plot_width = WIDTH - LEFT - RIGHT
+    plot_width = WIDTH - LEFT - RIGHT - 2 * INSET
     plot_height = HEIGHT - TOP - BOTTOM
 
     def x_of(on: date) -> float:
         if first == last:
-            return LEFT + plot_width / 2
-        return LEFT + plot_width * (on - first).days / span
+            return LEFT + INSET + plot_width / 2
+        return LEFT + INSET + plot_width * (on - first).days / span
 
     charts = []
     for site in dict.fromkeys(c.site for c in counts):
