@@ -28,6 +28,7 @@ from tests.factories import (
     make_site,
     sign,
 )
+from treatments import services
 from treatments.models import (
     Handout,
     Treatment,
@@ -115,6 +116,7 @@ def walk(db, client):
     plan, session = planned.plan, planned.treatment_sessions.get()
     recommendation = make_recommendation(signed)
     sign(signed)
+    carried = services.follow_up_start(consultation=signed, clinician=root).site_outcomes.get()
     event = audit_record(action="view_patient", actor=root, patient_id=patient.pk)
     client.force_login(root)
     objects = {
@@ -138,6 +140,7 @@ def walk(db, client):
         "site_pk": site.pk,
         "session_pk": session.pk,
         "planned_pk": planned.pk,
+        "outcome_pk": carried.pk,
         "slug": "why-not-at-home",
         "service_id": "milia-order-sign",
         "app_label": "treatments",

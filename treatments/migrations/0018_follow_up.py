@@ -1,9 +1,9 @@
 """Follow-up consultations: the consultation a follow-up continues, and the outcome of each
 site carried into it (issue 16).
 
-Adding ``follows`` rebuilds the consultation table on SQLite, which drops migration 0009's
-triggers (as 0013 left them): they are taken down first and installed again afterwards, as 0015
-does. The outcomes of a signed follow-up are read-only like the rest of it: the database refuses
+Adding (or removing) ``follows`` may rebuild the consultation table on SQLite, which drops
+migration 0009's triggers (as 0013 left them) and is refused under 0015's addendum triggers,
+which read that table: both are taken down first and installed again afterwards, as 0015 does. The outcomes of a signed follow-up are read-only like the rest of it: the database refuses
 to add or change one (and, on PostgreSQL, to remove one; on SQLite, development only, the services
 refuse it, because the tests' flush empties tables with DELETE, as for migration 0009).
 """
@@ -15,6 +15,8 @@ from django.db import migrations, models
 
 read_only = importlib.import_module("treatments.migrations.0009_signed_record_read_only")
 session_marking = importlib.import_module("treatments.migrations.0013_session_marking")
+# The addenda's triggers read the consultation table, which SQLite refuses to rebuild under them.
+addenda = importlib.import_module("treatments.migrations.0015_signer_and_addenda")
 
 MESSAGE = "a signed consultation is read-only"
 _SIGNED_ROW = (
@@ -79,11 +81,13 @@ def uninstall_outcome_triggers(apps, schema_editor):
 
 def drop_read_only(apps, schema_editor):
     read_only.uninstall_triggers(schema_editor.connection)
+    addenda.uninstall_addendum_triggers(schema_editor.connection)
 
 
 def install_read_only(apps, schema_editor):
-    read_only.uninstall_triggers(schema_editor.connection)
+    drop_read_only(apps, schema_editor)
     session_marking.install_triggers(apps, schema_editor)
+    addenda.install_addendum_triggers(schema_editor.connection)
 
 
 class Migration(migrations.Migration):
