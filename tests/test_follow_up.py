@@ -79,6 +79,21 @@ def test_follow_up_start_returns_the_follow_up_already_open(dermatologist):
     assert services.follow_up_start(consultation=earlier, clinician=dermatologist) == first
 
 
+def test_follow_up_start_refuses_a_consultation_already_followed_up_and_signed(dermatologist):
+    earlier = signed_visit(dermatologist)
+    follow_up = services.follow_up_start(consultation=earlier, clinician=dermatologist)
+    record(follow_up, "improved")
+    services.consultation_sign(consultation=follow_up, user=dermatologist)
+
+    with pytest.raises(ValidationError) as refused:
+        services.follow_up_start(consultation=earlier, clinician=dermatologist)
+
+    assert refused.value.messages == [
+        f"This consultation was followed up on {TODAY:%-d %b %Y}: start the next follow-up "
+        "from that one."
+    ]
+
+
 def test_follow_up_start_refuses_a_draft(dermatologist):
     draft = make_consultation(clinician=dermatologist)
 
@@ -339,6 +354,21 @@ def test_outcome_report_counts_sites_per_treatment_outcome_and_sessions(dermatol
         ("Chemical peel", 2, [("Cleared", 0), ("Improved", 1), ("Unchanged", 0), ("Worse", 0),
                               ("Recurred", 0)]),
     ]  # fmt: skip
+
+
+def test_outcome_report_counts_only_the_sessions_done_by_the_outcome(dermatologist):
+    follow_up = services.follow_up_start(
+        consultation=signed_visit(dermatologist, code="chemical_peel", sessions=2),
+        clinician=dermatologist,
+    )
+    record(follow_up, "improved", outcome_on=TODAY - timedelta(days=1))
+    sign(follow_up)
+    # The second session of the course was done after the outcome was seen.
+    Session.objects.filter(number=2).update(done_at=timezone.now())
+
+    (row,) = selectors.outcome_report()
+
+    assert (row.sessions_done, row.total) == (1, 1)
 
 
 def test_outcome_report_csv_for_the_clinic_admin(client, clinic_admin, dermatologist):

@@ -7,7 +7,7 @@ these return.
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.text import get_text_list
@@ -359,9 +359,14 @@ def outcome_report() -> list[OutcomeReportRow]:
             "siteoutcome__outcome",
         )
         .annotate(
+            # The sessions done by the time the outcome was seen, not those done since.
             done=Count(
                 "plannedtreatment__treatment_sessions",
-                filter=Q(plannedtreatment__treatment_sessions__done_at__isnull=False),
+                filter=Q(
+                    plannedtreatment__treatment_sessions__done_at__date__lte=F(
+                        "siteoutcome__outcome_on"
+                    )
+                ),
             )
         )
     )

@@ -624,14 +624,23 @@ def _planned_at(site: LesionSite) -> list[PlannedTreatment]:
 def follow_up_start(*, consultation: Consultation, clinician) -> Consultation:
     """Open a draft follow-up of a signed consultation: its milia type, history of recurrence and
     diagnosis carried, and each of its sites carried as a ``SiteOutcome`` to re-enter, with the
-    treatments planned there. A draft follow-up already open for it is returned instead."""
+    treatments planned there. A draft follow-up already open for it is returned instead; once
+    followed up and signed, the next follow-up starts from that one."""
+    # Locked (a signed row is only read) so that a double click opens one follow-up, not two.
+    consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
     if not consultation.is_signed:
         raise ValidationError(
             "A follow-up continues a signed consultation: sign this one first.", code="draft"
         )
-    open_draft = consultation.follow_ups.filter(status=Consultation.Status.DRAFT).first()
-    if open_draft is not None:
-        return open_draft
+    earlier = consultation.follow_ups.order_by("-date", "-id").first()
+    if earlier is not None and not earlier.is_signed:
+        return earlier
+    if earlier is not None:
+        raise ValidationError(
+            f"This consultation was followed up on {earlier.date:%-d %b %Y}: start the next "
+            "follow-up from that one.",
+            code="followed_up",
+        )
     follow_up = Consultation(
         patient=consultation.patient,
         clinician=clinician,
