@@ -278,6 +278,35 @@ def test_site_outcome_edit_asks_for_the_count_unless_cleared(dermatologist_clien
     assert "Last visit: 3." in response.content.decode()
 
 
+def test_site_outcome_edit_says_why_when_the_site_was_charted_meanwhile(
+    dermatologist_client, dermatologist
+):
+    follow_up = services.follow_up_start(
+        consultation=signed_visit(dermatologist), clinician=dermatologist
+    )
+    make_site(follow_up, location="cheek", side="left")
+    carried = follow_up.site_outcomes.get()
+
+    response = dermatologist_client.post(
+        f"/outcomes/{carried.pk}/",
+        {
+            "outcome": "improved",
+            "outcome_on": TODAY.isoformat(),
+            "count": 2,
+            "largest_mm": "1.0",
+            "depth": "superficial",
+            "months_present": 3,
+            "version": Consultation.objects.get(pk=follow_up.pk).version,
+        },
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].non_field_errors() == [
+        "The left cheek is already charted in this consultation: edit that site instead."
+    ]
+    assert SiteOutcome.objects.get(pk=carried.pk).outcome == ""
+
+
 # --- Outcomes at a glance -----------------------------------------------------------------------
 
 

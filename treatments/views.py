@@ -765,7 +765,13 @@ def site_outcome_edit(request: HttpRequest, outcome_pk: int) -> HttpResponse:
         except (services.ConsultationSigned, services.StaleConsultation) as refused:
             return _refused_follow_up(request, refused, consultation.pk)
         except ValidationError as invalid:
-            form.add_error(None, invalid)
+            # The record's messages: on the form's field they name, else above the form (the
+            # site's side, when it overlaps a site charted since).
+            errors = (
+                invalid.error_dict if hasattr(invalid, "error_dict") else {None: invalid.error_list}
+            )
+            for name, found in errors.items():
+                form.add_error(name if name in form.fields else None, found)
         else:
             messages.success(request, f"The {str(site_outcome.previous_site).lower()} is recorded.")
             return redirect(consultation)

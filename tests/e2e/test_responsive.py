@@ -92,7 +92,7 @@ PAGES = (
         (
             Action("link", "Edit", count=SITES_CHARTED, exact=True),
             Action("button", "Remove", count=SITES_CHARTED),
-            Action(None, "Sign consultation"),
+            Action("link", "Review and sign"),
             Action("link", "Plan treatment"),
         ),
         label="draft",
@@ -179,6 +179,7 @@ NOT_PAGES = {
     "logout": "POST only; its button is checked in each role's opened menu",
     "treatments:consultation_update": "POST only (the facts form on the consultation page)",
     "treatments:consultation_sign": "POST only; its button is checked on the consultation page",
+    "treatments:addendum_create": "POST only; its form is on the signed consultation page",
     "treatments:site_delete": "POST only; the Remove buttons are checked on the consultation page",
     "treatments:session_undo": "POST only; its button shows once a session is done",
     "treatments:session_keepalive": "POST only, answers no page",

@@ -83,6 +83,8 @@ def test_a_retinoid_plan_shows_a_review_date_not_sessions(page, live_server, e2e
     plan = page.locator("section", has=page.get_by_role("heading", name="Plan", exact=True))
     expect(plan).to_contain_text("Topical retinoid: at home, no sessions at the clinic")
     expect(plan).to_contain_text("review on Mon 25 Jan 2027")
+    # Signing goes through its review page (issue 13).
+    page.get_by_role("link", name="Review and sign").click()
     page.get_by_role("button", name="Sign consultation").click()
     expect(page.get_by_text("The consultation is signed.")).to_be_visible()
     retinoid_plan = PlannedTreatment.objects.get(treatment__code="topical_retinoid")
