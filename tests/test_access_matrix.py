@@ -19,7 +19,7 @@ from tests.factories import (
     make_user,
     sign,
 )
-from treatments import roles
+from treatments import roles, services
 
 ROLES = ("anonymous", "staff", "dermatologist", "admin")
 
@@ -80,6 +80,12 @@ EXPECTED = {
     "treatments:site_photos": ("get", None, (302, 200, 200, 403)),
     "treatments:photo_upload": ("post", None, (302, 403, 400, 403)),
     "treatments:photo_file": ("get", None, (302, 200, 200, 403)),
+    # Opens (or returns the open) follow-up of the signed consultation.
+    "treatments:follow_up_start": ("post", None, (302, 403, 302, 403)),
+    "treatments:site_outcome_edit": ("get", None, CHART),
+    "treatments:site_outcome_remove": ("post", None, (302, 403, 302, 403)),
+    "treatments:outcome_report": ("get", None, ADMIN_ONLY),
+    "treatments:outcome_report_csv": ("get", None, ADMIN_ONLY),
 }
 
 
@@ -112,6 +118,7 @@ def records(db):
     signed_site = make_site(signed, location="chin", side="midline")
     planned = make_planned(signed, sites=[signed_site])
     sign(signed)
+    follow_up = services.follow_up_start(consultation=signed, clinician=dermatologist)
     return {
         "patient": patient,
         "draft": draft,
@@ -120,6 +127,7 @@ def records(db):
         "photo": photo,
         "planned": planned,
         "session": planned.treatment_sessions.get(),
+        "carried": follow_up.site_outcomes.get(),
     }
 
 
@@ -148,6 +156,9 @@ def _url(name, records):
         "treatments:site_photos": [records["site"].pk],
         "treatments:photo_upload": [records["site"].pk],
         "treatments:photo_file": [records["photo"].pk, "full"],
+        "treatments:follow_up_start": [records["signed"].pk],
+        "treatments:site_outcome_edit": [records["carried"].pk],
+        "treatments:site_outcome_remove": [records["carried"].pk],
     }
     return reverse(name, args=args_by_name.get(name, []))
 

@@ -79,6 +79,8 @@ EXPECTED_ROLE_PERMISSIONS = {
         "treatments.view_recommendation", "treatments.add_recommendation",
         "treatments.view_consultationaddendum", "treatments.add_consultationaddendum",
         "treatments.view_clinicalphoto", "treatments.add_clinicalphoto",
+        "treatments.view_siteoutcome", "treatments.add_siteoutcome",
+        "treatments.change_siteoutcome", "treatments.delete_siteoutcome",
     },
     "Clinic staff": {
         "treatments.view_patient", "treatments.view_consultation", "treatments.view_lesionsite",
@@ -88,6 +90,7 @@ EXPECTED_ROLE_PERMISSIONS = {
         "treatments.view_treatment", "treatments.view_handout", "treatments.view_recommendation",
         "treatments.view_consultationaddendum",
         "treatments.view_clinicalphoto",
+        "treatments.view_siteoutcome",
     },
     "Clinic admin": {
         "treatments.view_treatment", "treatments.add_treatment", "treatments.change_treatment",
@@ -103,6 +106,7 @@ EXPECTED_ROLE_PERMISSIONS = {
         "treatments.view_ehrclient", "treatments.add_ehrclient", "treatments.change_ehrclient",
         "treatments.delete_ehrclient",
         "treatments.view_cdscard", "treatments.view_cdsfeedback",
+        "treatments.view_siteoutcome", "treatments.view_outcome_report",
     },
 }  # fmt: skip
 
@@ -147,8 +151,9 @@ def test_seed_demo_twice_does_not_duplicate(settings):
     settings.DEBUG = True
     call_command("seed_demo", stdout=StringIO())
     call_command("seed_demo", stdout=StringIO())
-    assert (Patient.objects.count(), Consultation.objects.count()) == (6, 6)
-    assert Consultation.objects.filter(status="signed").count() == 1
+    # Six patients seen once, and one followed over three visits (all three signed).
+    assert (Patient.objects.count(), Consultation.objects.count()) == (7, 9)
+    assert Consultation.objects.filter(status="signed").count() == 4
     assert Group.objects.get(name=roles.DERMATOLOGIST).user_set.count() == 1
 
 

@@ -21,7 +21,8 @@ from tests.factories import (
     make_site,
     sign,
 )
-from treatments.models import Consultation
+from treatments import services
+from treatments.models import Consultation, Session
 
 pytestmark = pytest.mark.django_db
 
@@ -34,10 +35,15 @@ QUERY_BUDGET = {
     "home_staff": 4,
     "patient_list": 5,
     "patient_search": 5,
-    "patient_detail": 8,  # 6, the patient's home treatment reviews, and the photographed sites
+    # 6, the patient's home treatment reviews, the photographed sites, and the outcomes
+    # (counts, outcomes, the treatments before them, the sites of the planned treatments)
+    "patient_detail": 12,
     "site_photos": 7,  # 3, the site with its consultation and patient, the photos, and the
     # site's patient for the audit (2: the site, then its consultation)
     "consultation_draft": 9,
+    # 9, the consultation it follows, and its carried sites with the treatments done there
+    # since (2)
+    "consultation_follow_up": 11,
     "consultation_signed": 11,  # 10, and the addenda
     "plan": 10,  # 9, and the consultation's patient for the audit
     "sign_review": 10,  # 3, the chart (3), the plan (2), your roles, the patient for the audit
@@ -60,6 +66,7 @@ AUDITED = {
     "patient_detail",
     "site_photos",
     "consultation_draft",
+    "consultation_follow_up",
     "consultation_signed",
     "sign_review",
     "aftercare_sheet",
@@ -199,6 +206,57 @@ def test_site_photos_queries_do_not_grow_with_visits_or_photos(
                 make_photo(site, by=dermatologist)
         url = f"/sites/{site.pk}/photos/"
         assert_page_queries(dermatologist_client, url, page="site_photos")
+
+
+def patient_followed(clinician, visits):
+    """A patient followed over ``visits`` signed visits at three sites, each site improved by a
+    peel (its session done) since the visit before."""
+    patient = make_patient()
+    consultation = consultation_with_sites(clinician, 3, patient=patient)
+    for _ in range(visits - 1):
+        make_planned(consultation, code="chemical_peel", sessions=1)
+        sign(consultation)
+        Session.objects.filter(planned_treatment__plan__consultation=consultation).update(
+            done_at=timezone.now(), done_by=clinician
+        )
+        consultation = services.follow_up_start(consultation=consultation, clinician=clinician)
+        for carried in consultation.site_outcomes.all():
+            services.site_outcome_record(
+                site_outcome=carried,
+                version=None,
+                outcome="improved",
+                outcome_on=timezone.localdate(),
+                treatment_ids=[p.pk for p in carried.treatments.all()],
+                count=1,
+                largest_mm=1,
+                depth="superficial",
+                months_present=1,
+                red_flags=False,
+                active_inflammation=False,
+            )
+    sign(consultation)
+    return patient
+
+
+def test_patient_detail_queries_do_not_grow_with_follow_up_visits(
+    assert_page_queries, dermatologist_client, dermatologist
+):
+    for visits in (1, 3):
+        patient = patient_followed(dermatologist, visits)
+        assert_page_queries(dermatologist_client, f"/patients/{patient.pk}/", page="patient_detail")
+
+
+def test_follow_up_page_queries_do_not_grow_with_carried_sites(
+    assert_page_queries, dermatologist_client, dermatologist
+):
+    for size in (1, 10):
+        earlier = consultation_with_sites(dermatologist, size)
+        make_planned(earlier, code="chemical_peel", sessions=1)
+        sign(earlier)
+        follow_up = services.follow_up_start(consultation=earlier, clinician=dermatologist)
+        assert_page_queries(
+            dermatologist_client, f"/consultations/{follow_up.pk}/", page="consultation_follow_up"
+        )
 
 
 # --- Consultations ------------------------------------------------------------------------------

@@ -61,11 +61,11 @@ def test_fold_folds_case_accents_apostrophes_and_hyphens(typed, folded):
     assert fold(typed) == folded
 
 
-def test_search_key_holds_each_part_joined_up_then_the_words_of_the_parts_that_have_several():
+def test_search_key_holds_each_part_joined_up_from_each_of_its_words_on():
     assert search_key("Mia-Sophie", "van der Berg", "MRN42") == (
-        "miasophie vanderberg mrn42 mia sophie van der berg"
+        "miasophie sophie vanderberg derberg berg mrn42"
     )
-    assert search_key("Zoë", "O’Brien", "") == "zoe obrien o brien"
+    assert search_key("Zoë", "O’Brien", "") == "zoe obrien brien"
 
 
 def test_search_terms_fold_each_word_and_drop_the_empty_ones():
@@ -151,6 +151,9 @@ MATCHES = [
     (("Pieter", "van der Berg", "A-1"), "vanderberg"),
     (("Pieter", "van der Berg", "A-1"), "berg"),
     (("Pieter", "van der Berg", "A-1"), "de"),  # two letters: a word's start inside a name
+    # A short word typed with an apostrophe, inside a name of several words (hypothesis found it).
+    (("Ada", "A A'B", "A-1"), "a a'b"),
+    (("Ada", "A AB", "A-1"), "a a'b"),
     (("Mia-Sophie", "Dubois", "A-1"), "so"),
     (("José", "Núñez", "A-1"), "jose nunez"),
     (("Jörg", "Strauß", "A-1"), "strauss"),
@@ -224,10 +227,10 @@ def test_the_search_key_follows_the_record_when_it_changes():
         family_name="Hart",
         date_of_birth="1990-01-01",
     )
-    assert patient.search_key == "zoe hart a1 a 1"
+    assert patient.search_key == "zoe hart a1 1"
     services.patient_save(patient=patient, family_name="Łukasiewicz")
     patient.refresh_from_db()
-    assert patient.search_key == "zoe lukasiewicz a1 a 1"
+    assert patient.search_key == "zoe lukasiewicz a1 1"
     assert list(Patient.objects.search("lukasiewicz")) == [patient]
     assert list(Patient.objects.search("hart")) == []
 
@@ -260,7 +263,7 @@ def test_bulk_created_patients_get_their_search_key():
             )
         ]
     )
-    assert Patient.objects.get().search_key == "soren dangelo a1 d angelo a 1"
+    assert Patient.objects.get().search_key == "soren dangelo angelo a1 1"
 
 
 @pytest.mark.django_db
@@ -325,5 +328,5 @@ def test_the_migration_fills_the_key_of_every_patient_already_there():
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
     patient = Patient.objects.get(medical_record_number="X-1")
-    assert patient.search_key == "zoe obrien x1 o brien x 1"
+    assert patient.search_key == "zoe obrien brien x1 1"
     assert Patient.objects.search("Zoe OBrien").count() == 1

@@ -24,6 +24,7 @@ from treatments.models import (
     PlannedTreatment,
     Recommendation,
     Session,
+    SiteOutcome,
     Treatment,
     TriedTreatment,
 )
@@ -41,6 +42,7 @@ RECORDS = {
     Recommendation: "consultation__patient_id",
     ConsultationAddendum: "consultation__patient_id",
     ClinicalPhoto: "site__consultation__patient_id",
+    SiteOutcome: "consultation__patient_id",
 }
 
 # The models whose every create, change and delete is recorded, with what is left out:
@@ -57,6 +59,7 @@ CHANGES = {
     ConsultationAddendum: {},
     ClinicalPhoto: {},
     PlannedTreatment: {"m2m_fields": ["sites"]},
+    SiteOutcome: {"m2m_fields": ["treatments"]},
     Recommendation: {"exclude_fields": ["input_facts", "output"]},
 }
 
@@ -253,6 +256,19 @@ PAGES: dict[str, Access | Callable] = {
         patients=patient_of(ClinicalPhoto, "photo_pk"),
         detail=lambda request: {"size": request.resolver_match.kwargs.get("size", "")},
     ),
+    "treatments:follow_up_start": _consultation_page(
+        "Was shown the follow-up it opened of a consultation"
+    ),
+    "treatments:site_outcome_edit": _consultation_page(
+        "Opened the outcome of a site carried into a follow-up",
+        arg="outcome_pk",
+        model=SiteOutcome,
+    ),
+    "treatments:site_outcome_remove": _consultation_page(
+        "Was shown a follow-up after leaving a carried site out",
+        arg="outcome_pk",
+        model=SiteOutcome,
+    ),
     "treatments:handout_pdf": Access(
         Action.DOWNLOAD,
         "Downloaded a handout (PDF)",
@@ -273,6 +289,8 @@ NO_PATIENT_DATA: dict[str, str] = {
     "treatments:cds_service": "answers the case the EHR sends; reads no stored record",
     "treatments:cds_feedback": "stores the EHR's feedback on cards, recorded as a change",
     "treatments:cds_feedback_report": "counts and override reasons per rule; names no patient",
+    "treatments:outcome_report": "counts of sites per treatment and outcome; names no patient",
+    "treatments:outcome_report_csv": "the same counts as CSV; names no patient",
 }
 
 

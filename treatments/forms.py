@@ -1,5 +1,6 @@
 """Forms validate; crispy only presents. Every error names its field in plain words."""
 
+import copy
 from datetime import date
 
 from django import forms
@@ -13,8 +14,10 @@ from treatments.models import (
     Consultation,
     LesionSite,
     Location,
+    Outcome,
     Patient,
     PhotoConsent,
+    PlannedTreatment,
     Sex,
     Side,
     TreatmentCode,
@@ -494,3 +497,90 @@ class SessionDoneForm(forms.Form):
 PlanFormSet = forms.formset_factory(
     PlanRowForm, formset=BasePlanFormSet, extra=0, min_num=5, max_num=5, validate_max=True
 )
+
+
+# The re-entered site's own fields: the site form's, with its limits and messages.
+FOLLOW_UP_SITE_FIELDS = (
+    "count",
+    "largest_mm",
+    "depth",
+    "months_present",
+    "red_flags",
+    "active_inflammation",
+)
+
+
+class SiteOutcomeForm(forms.Form):
+    """What became of a site carried into a follow-up, and the site as it is today.
+
+    The count and size are typed again, never copied: each field shows the earlier visit's value
+    in its hint. A cleared site needs none of them (nothing is charted for it)."""
+
+    outcome = forms.ChoiceField(
+        label="Outcome since the last visit",
+        choices=Outcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the outcome since the last visit."},
+    )
+    outcome_on = forms.DateField(
+        label="Outcome seen on",
+        widget=DateInput(),
+        error_messages={
+            "required": "Enter the date the outcome was seen.",
+            "invalid": "Enter the date the outcome was seen, such as 2026-03-14.",
+        },
+    )
+    treatments = forms.ModelMultipleChoiceField(
+        label="Done at this site since",
+        queryset=PlannedTreatment.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="A treatment that did not clear or improve the site is recorded as tried "
+        "without success here, and the advice takes it into account.",
+    )
+
+    def __init__(self, *args, site_outcome, **kwargs):
+        previous = site_outcome.previous_site
+        initial = {
+            "outcome": site_outcome.outcome,
+            "outcome_on": site_outcome.outcome_on or site_outcome.consultation.date,
+            "treatments": list(site_outcome.treatments.all()),
+        }
+        if site_outcome.site is not None:
+            initial |= {name: getattr(site_outcome.site, name) for name in FOLLOW_UP_SITE_FIELDS}
+        else:
+            # Yes/no and depth are offered as they were; the numbers are typed again.
+            initial |= {
+                name: getattr(previous, name)
+                for name in ("depth", "red_flags", "active_inflammation")
+            }
+        super().__init__(*args, initial=initial | kwargs.pop("initial", {}), **kwargs)
+        self.fields["treatments"].queryset = PlannedTreatment.objects.filter(
+            sites=previous
+        ).select_related("treatment")
+        for name in FOLLOW_UP_SITE_FIELDS:
+            field = copy.deepcopy(LesionSiteForm.base_fields[name])
+            field.required = False
+            shown = getattr(previous, f"get_{name}_display", None)
+            last = shown() if shown else getattr(previous, name)
+            if isinstance(last, bool):
+                last = "yes" if last else "no"
+            field.help_text = f"Last visit: {last}. {field.help_text}".strip()
+            self.fields[name] = field
+        self.fields["depth"].widget = forms.RadioSelect(choices=self.fields["depth"].choices)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("outcome") in ("", None, Outcome.CLEARED):
+            return cleaned
+        for name in ("count", "largest_mm", "months_present", "depth"):
+            if cleaned.get(name) in (None, ""):
+                label = in_sentence(str(self.fields[name].label))
+                self.add_error(name, f"Enter the {label} as it is today.")
+        return cleaned
+
+    def site_fields(self) -> dict:
+        """The re-entered site's fields, as cleaned (none for a cleared site)."""
+        if self.cleaned_data["outcome"] == Outcome.CLEARED:
+            return {}
+        return {name: self.cleaned_data[name] for name in FOLLOW_UP_SITE_FIELDS}

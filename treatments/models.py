@@ -37,6 +37,7 @@ from treatments.rules import (
     MILIA_TYPE_LABELS,
     MIN_COUNT,
     MIN_LARGEST_MM,
+    OUTCOME_LABELS,
     SIDE_LABELS,
     TREATMENT_LABELS,
     site_overlap_text,
@@ -62,6 +63,7 @@ Side = _choices("Side", SIDE_LABELS)
 Depth = _choices("Depth", DEPTH_LABELS)
 MiliaType = _choices("MiliaType", MILIA_TYPE_LABELS)
 PhotoConsent = _choices("PhotoConsent", PHOTO_CONSENT_LABELS)
+Outcome = _choices("Outcome", OUTCOME_LABELS)
 
 # The delicate skin around the eye: cryotherapy is never offered here.
 EYE_AREA_LOCATIONS = frozenset(Location(code) for code in EYE_AREA)
@@ -239,6 +241,15 @@ class Consultation(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The signed consultation this one follows up (services.follow_up_start), if any.
+    follows = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="follow_ups",
+    )
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -977,3 +988,72 @@ class CdsFeedback(models.Model):
 
     def __str__(self):
         return f"{self.get_outcome_display()}: {self.card}"
+
+
+# --- Follow-up (issue 16) ------------------------------------------------------------------------
+
+
+class SiteOutcome(models.Model):
+    """What became of a site of the consultation a follow-up continues, since that visit.
+
+    Starting a follow-up carries each earlier site here with no outcome and no new site yet: the
+    count and size are re-entered, never copied. Recording the outcome charts the new site
+    (``site``), except when the site cleared (nothing left to chart). A carried site without its
+    outcome, or whose new site was removed, is pending, and a follow-up with a pending site
+    cannot be signed (``services.follow_up_pending``).
+    """
+
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="site_outcomes"
+    )
+    previous_site = models.ForeignKey(LesionSite, on_delete=models.PROTECT, related_name="+")
+    site = models.OneToOneField(
+        LesionSite, on_delete=models.SET_NULL, null=True, blank=True, related_name="outcome"
+    )
+    # The earlier plan's treatments at the previous site that were done there since.
+    treatments = models.ManyToManyField(PlannedTreatment, blank=True, related_name="+")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    outcome_on = models.DateField("outcome seen on", null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        permissions = [("view_outcome_report", "Can view the clinic's outcome report")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultation", "previous_site"],
+                name="siteoutcome_once_per_previous_site",
+                violation_error_message="This earlier site is already carried into this follow-up.",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="", outcome_on__isnull=True)
+                | (~Q(outcome="") & Q(outcome_on__isnull=False)),
+                name="siteoutcome_outcome_has_date",
+                violation_error_message="An outcome is recorded with the date it was seen.",
+            ),
+        ]
+
+    def __str__(self):
+        outcome = self.get_outcome_display() or "outcome not recorded"
+        return f"{self.previous_site}: {outcome}"
+
+    @property
+    def is_pending(self) -> bool:
+        """Not yet re-entered: no outcome, or a site left to chart and none charted."""
+        return not self.outcome or (self.outcome != Outcome.CLEARED and self.site_id is None)
+
+    def clean(self):
+        super().clean()
+        if self.consultation_id is None:
+            return
+        refuse_if_signed(self.consultation)
+        if self.outcome_on is None or self.previous_site_id is None:
+            return
+        since = self.previous_site.consultation.date
+        if not since <= self.outcome_on <= self.consultation.date:
+            raise ValidationError(
+                {
+                    "outcome_on": f"The outcome is seen between the earlier visit "
+                    f"({since:%-d %b %Y}) and this one ({self.consultation.date:%-d %b %Y})."
+                },
+                code="outside_follow_up",
+            )

@@ -16,6 +16,7 @@ CLINICAL_MODELS = (
     "plan",
     "plannedtreatment",
     "session",
+    "siteoutcome",
 )
 REFERENCE_MODELS = ("treatment", "handout", "recommendation")
 
@@ -30,6 +31,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     DERMATOLOGIST: [
         *_perms(("view", "add", "change"), CLINICAL_MODELS),
         *_perms(("delete",), ("lesionsite", "triedtreatment", "plannedtreatment", "session")),
+        # A site carried into a follow-up may be left out of it.
+        "treatments.delete_siteoutcome",
         *_perms(("view",), REFERENCE_MODELS),
         "treatments.add_recommendation",
         # Addenda are append-only: added after signing, never changed or removed.
@@ -59,5 +62,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_perms(("view", "add", "change", "delete"), ("ehrclient",)),
         "treatments.view_cdscard",
         "treatments.view_cdsfeedback",
+        # Per treatment, how many sites cleared or improved after how many sessions.
+        "treatments.view_outcome_report",
     ],
 }

@@ -7,18 +7,23 @@ these return.
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max, Prefetch, Q
+from django.template.defaultfilters import pluralize
+from django.utils import timezone
+from django.utils.text import get_text_list
 
-from treatments import display, planning, services
+from treatments import display, outcomes, planning, services
 from treatments.models import (
     ClinicalPhoto,
     Consultation,
     ConsultationAddendum,
     LesionSite,
+    Outcome,
     Patient,
     Plan,
     PlannedTreatment,
     Session,
+    SiteOutcome,
     Treatment,
 )
 from treatments.permissions import can_change_consultation
@@ -138,8 +143,9 @@ def consultation_sign_review(pk: int) -> SignReview:
     if result is not None:
         rules_version = result.rules_version
         problems = services.sign_problems(consultation, result, planned)
-    elif not refused:
+    elif not refused and not services.follow_up_all_cleared(consultation):
         refused = "Chart at least one lesion site before signing."
+    refused = services.follow_up_pending(consultation) or refused
     return SignReview(
         consultation=consultation,
         patient=consultation.patient,
@@ -247,4 +253,213 @@ def photographed_sites(patient: Patient) -> list[PhotographedSite]:
             site_pk=row["site_pk"],
         )
         for row in rows
+    ]
+
+
+# --- Follow-up and outcomes (issue 16) ----------------------------------------------------------
+
+
+def follow_up_carried(consultation: Consultation) -> list[SiteOutcome]:
+    """The sites a follow-up carries from the consultation it follows, with their outcome, new
+    site and the treatments done there since, in three queries; none for another consultation."""
+    if consultation.follows_id is None:
+        return []
+    return list(
+        SiteOutcome.objects.filter(consultation=consultation)
+        .select_related("previous_site", "site")
+        .prefetch_related(
+            Prefetch("treatments", queryset=PlannedTreatment.objects.select_related("treatment"))
+        )
+        .order_by("id")
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One dated event of a patient's care: a consultation, a session done, an outcome."""
+
+    on: date
+    kind: str  # "consultation", "session" or "outcome"
+    text: str
+    url: str = ""
+    outcome: str = ""
+
+
+@dataclass(frozen=True)
+class PatientOutcomes:
+    """A patient's care at a glance: the timeline (oldest first), one count chart per site, and
+    the same counts as a table (one row per site, one column per signed consultation, headed by
+    its date)."""
+
+    timeline: list[TimelineEntry]
+    charts: list[outcomes.SiteChart]
+    table_dates: list[date]
+    table_rows: list[tuple[str, list[int | None]]]
+
+
+def patient_outcomes(patient: Patient, consultations, sessions) -> PatientOutcomes:
+    """What the patient page shows of outcomes, in four queries whatever the number of visits;
+    ``consultations`` and ``sessions`` are the lists the page already shows (no query here)."""
+    signed = LesionSite.objects.filter(
+        consultation__patient=patient, consultation__status=Consultation.Status.SIGNED
+    )
+    counts = [
+        outcomes.CountSeen(site_title(location, side), on, count, visit)
+        for on, visit, location, side, count in signed.order_by(
+            "consultation__date", "id"
+        ).values_list("consultation__date", "consultation_id", "location", "side", "count")
+    ]
+    signed_outcomes = SiteOutcome.objects.filter(
+        consultation__patient=patient, consultation__status=Consultation.Status.SIGNED
+    ).exclude(outcome="")
+    recorded = list(
+        signed_outcomes.select_related("consultation", "previous_site").order_by("outcome_on", "id")
+    )
+    # One query, whether or not there are outcomes (a prefetch would skip it when there are none).
+    done_before: dict[int, list[str]] = {}
+    for outcome_id, name in SiteOutcome.treatments.through.objects.filter(
+        siteoutcome__in=signed_outcomes
+    ).values_list("siteoutcome_id", "plannedtreatment__treatment__name"):
+        done_before.setdefault(outcome_id, []).append(name.lower())
+    counts += [
+        outcomes.CountSeen(str(o.previous_site), o.consultation.date, 0, o.consultation_id)
+        for o in recorded
+        if o.outcome == Outcome.CLEARED
+    ]
+    sites_of: dict[int, list[str]] = {}
+    for planned_id, location, side in PlannedTreatment.sites.through.objects.filter(
+        plannedtreatment__plan__consultation__patient=patient
+    ).values_list("plannedtreatment_id", "lesionsite__location", "lesionsite__side"):
+        sites_of.setdefault(planned_id, []).append(site_title(location, side))
+    done = [s for s in sessions if s.is_done]
+    marks = [
+        outcomes.SessionDone(
+            site,
+            timezone.localdate(s.done_at),
+            s.planned_treatment.treatment.code,
+            s.planned_treatment.treatment.name,
+        )
+        for s in done
+        for site in sites_of.get(s.planned_treatment_id, [])
+    ]
+    timeline = [
+        TimelineEntry(
+            c.date,
+            "consultation",
+            f"{'Follow-up' if c.follows_id else 'Consultation'} "
+            f"({c.get_status_display().lower()}): {c.site_count} site{pluralize(c.site_count)}",
+            c.get_absolute_url(),
+        )
+        for c in consultations
+    ]
+    timeline += [
+        TimelineEntry(
+            timezone.localdate(s.done_at),
+            "session",
+            f"{s.planned_treatment.treatment.name}, session {s.number}"
+            + (
+                f" ({get_text_list(sites_of[s.planned_treatment_id], 'and')})"
+                if s.planned_treatment_id in sites_of
+                else ""
+            ),
+        )
+        for s in done
+    ]
+    timeline += [
+        TimelineEntry(
+            o.outcome_on,
+            "outcome",
+            f"{o.previous_site}: {o.get_outcome_display().lower()}"
+            + (" after " + get_text_list(done_before[o.pk], "and") if o.pk in done_before else ""),
+            outcome=o.outcome,
+        )
+        for o in recorded
+    ]
+    kinds = {"consultation": 0, "session": 1, "outcome": 2}
+    timeline.sort(key=lambda entry: (entry.on, kinds[entry.kind]))
+    visits = sorted({(c.on, c.visit) for c in counts})
+    by_site: dict[str, dict[tuple, int]] = {}
+    for c in counts:
+        by_site.setdefault(c.site, {})[(c.on, c.visit)] = c.count
+    return PatientOutcomes(
+        timeline=timeline,
+        charts=outcomes.site_charts(counts, marks),
+        table_dates=[on for on, _ in visits],
+        table_rows=[(site, [seen.get(v) for v in visits]) for site, seen in by_site.items()],
+    )
+
+
+@dataclass(frozen=True)
+class OutcomeReportRow:
+    """Sites with each outcome (in ``Outcome`` order) after a treatment and a number of
+    sessions done (None: a home treatment, which has no sessions)."""
+
+    treatment: str
+    sessions_done: int | None
+    counts: list[int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+    @property
+    def cells(self) -> list[tuple[str, int]]:
+        """(outcome label, count), in ``Outcome`` order."""
+        return list(zip(Outcome.labels, self.counts, strict=True))
+
+
+def outcome_report() -> list[OutcomeReportRow]:
+    """Per treatment and number of sessions done, how many sites of signed follow-ups had each
+    outcome: counts, not a measure of efficacy. One query."""
+    rows = (
+        SiteOutcome.treatments.through.objects.filter(
+            siteoutcome__consultation__status=Consultation.Status.SIGNED
+        )
+        .exclude(siteoutcome__outcome="")
+        .values(
+            "id",
+            "plannedtreatment__treatment__name",
+            "plannedtreatment__treatment__display_order",
+            "plannedtreatment__sessions",
+            "siteoutcome__outcome",
+        )
+        .annotate(
+            # The sessions done by the time the outcome was seen, not those done since.
+            done=Count(
+                "plannedtreatment__treatment_sessions",
+                filter=Q(
+                    plannedtreatment__treatment_sessions__done_at__date__lte=F(
+                        "siteoutcome__outcome_on"
+                    )
+                ),
+            )
+        )
+    )
+    tally: dict[tuple, list[int]] = {}
+    for row in rows:
+        at_home = row["plannedtreatment__sessions"] is None
+        key = (
+            row["plannedtreatment__treatment__display_order"],
+            row["plannedtreatment__treatment__name"],
+            -1 if at_home else row["done"],
+        )
+        counts = tally.setdefault(key, [0] * len(Outcome.values))
+        counts[Outcome.values.index(row["siteoutcome__outcome"])] += 1
+    return [
+        OutcomeReportRow(name, None if done < 0 else done, counts)
+        for (_, name, done), counts in sorted(tally.items())
+    ]
+
+
+def outcome_report_lines() -> list[list]:
+    """The outcome report as CSV lines, the header first."""
+    header = ["treatment", "sessions done", *Outcome.labels, "sites"]
+    return [header] + [
+        [
+            row.treatment,
+            "at home" if row.sessions_done is None else row.sessions_done,
+            *row.counts,
+            row.total,
+        ]
+        for row in outcome_report()
     ]

@@ -25,11 +25,13 @@ from treatments.models import (
     Consultation,
     ConsultationAddendum,
     LesionSite,
+    Outcome,
     Patient,
     Plan,
     PlannedTreatment,
     Recommendation,
     Session,
+    SiteOutcome,
     Treatment,
     TreatmentCode,
     TriedTreatment,
@@ -437,14 +439,23 @@ def planned_session_dates(planned: PlannedTreatment) -> list:
 @transaction.atomic
 def consultation_sign(
     *, consultation: Consultation, user, version: int | None = None
-) -> Recommendation:
+) -> Recommendation | None:
     """Sign: store the advice as it stands, schedule the plan's sessions, make it read-only.
 
-    Raises ``rules.InvalidCase`` when nothing is charted, and ``PlanNeedsReview`` when the plan
-    departs from the current advice without the reasons that requires.
+    Raises ``rules.InvalidCase`` when nothing is charted, ``PlanNeedsReview`` when the plan
+    departs from the current advice without the reasons that requires, and ``FollowUpPending``
+    while a follow-up has a carried site to re-enter. A follow-up whose every carried site
+    cleared, with nothing charted, is signed without advice (None).
     """
     _locked_draft(consultation.pk, version)
+    pending = follow_up_pending(consultation)
+    if pending:
+        raise FollowUpPending(pending)
     consultation = consultation_with_chart(consultation.pk)
+    if follow_up_all_cleared(consultation):
+        # Nothing left to advise on or to book: the outcomes are the record.
+        _record_signature(consultation, user)
+        return None
     facts = consultation_facts(consultation)
     result = rules.evaluate(rules.CaseFacts.from_dict(facts), rules_thresholds())
     planned_treatments = planned_treatments_of(consultation)
@@ -456,6 +467,11 @@ def consultation_sign(
         for number, day in enumerate(planned_session_dates(p), start=1):
             Session.objects.create(planned_treatment=p, number=number, scheduled_for=day)
     recommendation = _store_recommendation(consultation, facts, result, user)
+    _record_signature(consultation, user)
+    return recommendation
+
+
+def _record_signature(consultation: Consultation, user) -> None:
     # The last change of the row: once signed, the database refuses any other.
     _bump_version(consultation)
     # A save, not QuerySet.update (which sends no signal), so that the signing is audited.
@@ -464,7 +480,6 @@ def consultation_sign(
     consultation.signed_by = user
     consultation.signed_by_role = role_of(user)
     consultation.save(update_fields=["status", "signed_at", "signed_by", "signed_by_role"])
-    return recommendation
 
 
 def planned_treatments_of(consultation: Consultation) -> list[PlannedTreatment]:
@@ -674,3 +689,156 @@ def _taken_at(camera_time, uploaded_at):
         return uploaded_at
     taken = timezone.make_aware(camera_time) if timezone.is_naive(camera_time) else camera_time
     return taken if taken <= uploaded_at else uploaded_at
+
+
+# --- Follow-up (issue 16) ------------------------------------------------------------------------
+
+
+class FollowUpPending(Exception):
+    """A follow-up with a carried site not yet re-entered (nor removed) cannot be signed."""
+
+
+def _planned_at(site: LesionSite) -> list[PlannedTreatment]:
+    return list(PlannedTreatment.objects.filter(sites=site).select_related("treatment"))
+
+
+@transaction.atomic
+def follow_up_start(*, consultation: Consultation, clinician) -> Consultation:
+    """Open a draft follow-up of a signed consultation: its milia type, history of recurrence and
+    diagnosis carried, and each of its sites carried as a ``SiteOutcome`` to re-enter, with the
+    treatments planned there. A draft follow-up already open for it is returned instead; once
+    followed up and signed, the next follow-up starts from that one."""
+    # Locked (a signed row is only read) so that a double click opens one follow-up, not two.
+    consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
+    if not consultation.is_signed:
+        raise ValidationError(
+            "A follow-up continues a signed consultation: sign this one first.", code="draft"
+        )
+    earlier = consultation.follow_ups.order_by("-date", "-id").first()
+    if earlier is not None and not earlier.is_signed:
+        return earlier
+    if earlier is not None:
+        raise ValidationError(
+            f"This consultation was followed up on {earlier.date:%-d %b %Y}: start the next "
+            "follow-up from that one.",
+            code="followed_up",
+        )
+    follow_up = Consultation(
+        patient=consultation.patient,
+        clinician=clinician,
+        follows=consultation,
+        milia_type=consultation.milia_type,
+        recurrent=consultation.recurrent,
+        diagnosis_code=consultation.diagnosis_code,
+    )
+    follow_up.full_clean()
+    follow_up.save()
+    for previous in consultation.sites.order_by("id"):
+        carried = SiteOutcome(consultation=follow_up, previous_site=previous)
+        carried.full_clean()
+        carried.save()
+        carried.treatments.set(_planned_at(previous))
+    return follow_up
+
+
+def follow_up_tried(
+    previous_tried: list[tuple[str, bool]], done_since: list[str], outcome: str
+) -> list[tuple[str, bool]]:
+    """What the new site records as tried (treatment code, worked): what was tried before the
+    earlier visit, then each treatment done since, as worked when the site cleared or improved
+    and as failed otherwise (the rules read a failure: TRIED-FAILED, LASER-RESISTED)."""
+    worked = outcome in rules.OUTCOMES_WORKED
+    tried = dict(previous_tried)
+    tried.update(dict.fromkeys(done_since, worked))
+    return list(tried.items())
+
+
+@transaction.atomic
+def site_outcome_record(
+    *,
+    site_outcome: SiteOutcome,
+    version: int | None,
+    outcome: str,
+    outcome_on: date | None,
+    treatment_ids: list[int],
+    **site_fields,
+) -> SiteOutcome:
+    """Record what became of a carried site and re-enter it, all or nothing.
+
+    ``site_fields`` are the new site's count, largest_mm, depth, months_present, red_flags and
+    active_inflammation (its location and side are the earlier site's). A cleared site charts
+    nothing (a site has at least one milium): a site charted for it before is removed. The
+    record validates itself (``full_clean``), whoever calls; ``ValidationError`` names the field.
+    """
+    consultation = _locked_draft(site_outcome.consultation_id, version)
+    previous = site_outcome.previous_site
+    offered = {p.pk: p for p in _planned_at(previous)}
+    done_since = [offered[pk] for pk in treatment_ids if pk in offered]
+    site_outcome.outcome = outcome
+    site_outcome.outcome_on = outcome_on
+    site_outcome.full_clean()
+    site = site_outcome.site
+    if outcome == Outcome.CLEARED:
+        if site is not None:
+            site_outcome.site = None
+            site.delete()
+    else:
+        site = site or LesionSite(
+            consultation=consultation, location=previous.location, side=previous.side
+        )
+        for name, value in site_fields.items():
+            setattr(site, name, value)
+        site.full_clean()
+        site.save()
+        site.tried.all().delete()
+        tried = follow_up_tried(
+            [(t.treatment, t.worked) for t in previous.tried.all()],
+            [p.treatment.code for p in done_since],
+            outcome,
+        )
+        for code, worked in tried:
+            TriedTreatment.objects.create(site=site, treatment=code, worked=worked)
+        site_outcome.site = site
+    site_outcome.save()
+    site_outcome.treatments.set(done_since)
+    _bump_version(consultation)
+    return site_outcome
+
+
+@transaction.atomic
+def site_outcome_remove(*, site_outcome: SiteOutcome, version: int | None) -> None:
+    """Leave a carried site out of the follow-up (not assessed), with the site charted for it."""
+    consultation = _locked_draft(site_outcome.consultation_id, version)
+    if site_outcome.site is not None:
+        site_outcome.site.delete()
+    site_outcome.delete()
+    _bump_version(consultation)
+
+
+def follow_up_pending(consultation: Consultation) -> str:
+    """Why a follow-up cannot be signed yet (the carried sites left to re-enter), or ""."""
+    if consultation.follows_id is None:
+        return ""
+    pending = [
+        str(carried.previous_site).lower()
+        for carried in SiteOutcome.objects.filter(consultation=consultation)
+        .select_related("previous_site")
+        .order_by("id")
+        if carried.is_pending
+    ]
+    if not pending:
+        return ""
+    return (
+        f"Re-enter or remove the carried {'site' if len(pending) == 1 else 'sites'} "
+        f"({get_text_list(pending, 'and')}) before signing."
+    )
+
+
+def follow_up_all_cleared(consultation: Consultation) -> bool:
+    """A follow-up with no site charted whose carried sites all cleared (at least one)."""
+    if consultation.follows_id is None or consultation.sites.all():
+        return False
+    found = set(
+        SiteOutcome.objects.filter(consultation=consultation).values_list("outcome", flat=True)
+    )
+    return found == {Outcome.CLEARED}

@@ -19,9 +19,9 @@ at worst makes their matching looser (marks such as Hebrew vowel points are drop
 
 `search_key` is what a patient's row stores and `search_terms` what a typed query becomes. A
 typed word is folded and joined up ("O'Brien" and "obrien" are both "obrien"); the key holds each
-part of the record joined up the same way, and, for a part of several words, its words as well,
-so "van der berg", "vanderberg", "berg" and "de" (a word's start) all find "van der Berg", and
-"mia sophie" or "so" finds "Mia-Sophie".
+part of the record joined up the same way, and, for a part of several words, its rest from each
+later word on, so "van der berg", "vanderberg", "berg" and "de" (a word's start) all find "van
+der Berg", and "mia sophie" or "so" finds "Mia-Sophie".
 
 This module imports no Django (an import-linter contract): the record, the data migration that
 fills the stored key and the search all call the same functions. A change to the folding changes
@@ -80,13 +80,16 @@ def fold(text: str) -> str:
 
 
 def search_key(*parts: str) -> str:
-    """What a record stores to be searched: each part folded and joined up, then the words of
-    each part that has several; one space between them all (a search term, having no space,
-    never spans two)."""
-    folded = [fold(part) for part in parts]
-    joined = [part.replace(" ", "") for part in folded]
-    words = [part for part in folded if " " in part]
-    return " ".join(part for part in joined + words if part)
+    """What a record stores to be searched: each part folded and joined up, then, for a part of
+    several words, the rest of it from each later word on, joined up too ("van der berg":
+    "vanderberg", then "derberg" and "berg"), so that every word of a name starts a word of the
+    key, whatever follows it is typed with ("a'b" in "A A'B" is "ab"); one space between them
+    all (a search term, having no space, never spans two)."""
+    key = []
+    for part in parts:
+        words = fold(part).split()
+        key += ["".join(words[start:]) for start in range(len(words))]
+    return " ".join(key)
 
 
 def search_terms(query: str, limit: int = 5) -> list[str]:

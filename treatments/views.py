@@ -5,6 +5,7 @@ friendly 403). Partial templates (``_*.html``) answer htmx requests; without Jav
 still posts and redirects.
 """
 
+import csv
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -35,16 +36,19 @@ from treatments.forms import (
     PhotoForm,
     PlanFormSet,
     SessionDoneForm,
+    SiteOutcomeForm,
 )
 from treatments.models import (
     ClinicalPhoto,
     Consultation,
     LesionSite,
     Location,
+    Outcome,
     Patient,
     PlannedTreatment,
     Session,
     Side,
+    SiteOutcome,
     Treatment,
     TreatmentCode,
 )
@@ -196,6 +200,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The whole history, done sessions included (shown as done, by whom and when).
     sessions = Session.objects.history_of(patient)
     reviews = PlannedTreatment.objects.reviews_of(patient)
+    # Lists, each fetched once: the timeline and the chart read them too.
+    consultations, sessions = list(consultations), list(sessions)
     return render(
         request,
         "treatments/patient_detail.html",
@@ -207,6 +213,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "photographed_sites": selectors.photographed_sites(patient)
             if request.user.has_perm("treatments.view_clinicalphoto")
             else [],
+            "outcomes": selectors.patient_outcomes(patient, consultations, sessions),
         },
     )
 
@@ -297,6 +304,8 @@ def consultation_sign(request: HttpRequest, pk: int) -> HttpResponse:
     except services.PlanNeedsReview:
         messages.error(request, PLAN_NEEDS_REVIEW)
         return redirect("treatments:plan_edit", pk=pk)
+    except services.FollowUpPending as pending:
+        messages.error(request, str(pending))
     else:
         messages.success(request, "The consultation is signed. It can no longer be changed.")
     return redirect(consultation)
@@ -662,6 +671,7 @@ def _chart_context(request, chart: selectors.Chart) -> dict:
         "other_url": _site_url(request, site_create, "other", "midline"),
         # Each site with the addresses of its edit and remove forms.
         "site_links": [(site, edit_url(site.pk), delete_url(site.pk)) for site in chart.sites],
+        "carried": selectors.follow_up_carried(consultation),
     }
 
 
@@ -794,3 +804,124 @@ def rules_reference(request: HttpRequest) -> HttpResponse:
             "entries": display.reference_entries(reference["rules"], names),
         },
     )
+
+
+# --- Follow-up and outcomes (issue 16) ----------------------------------------------------------
+
+
+@require_POST
+@role_required("treatments.add_consultation")
+def follow_up_start(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open a follow-up of a signed consultation, its sites carried to re-enter."""
+    consultation = get_object_or_404(Consultation, pk=pk)
+    try:
+        follow_up = services.follow_up_start(consultation=consultation, clinician=request.user)
+    except ValidationError as invalid:
+        messages.error(request, " ".join(invalid.messages))
+        return redirect(consultation)
+    messages.success(
+        request, "Follow-up opened: record the outcome at each carried site, then re-enter it."
+    )
+    return redirect(follow_up)
+
+
+SIGNED_READ_ONLY = "This consultation is signed and can no longer be changed."
+
+
+def _site_outcome_or_404(pk: int):
+    return get_object_or_404(
+        SiteOutcome.objects.select_related(
+            "consultation__patient", "previous_site__consultation", "site"
+        ),
+        pk=pk,
+    )
+
+
+def _refused_follow_up(request, refused, consultation_id: int) -> HttpResponse:
+    messages.error(request, str(refused))
+    return redirect("treatments:consultation_detail", pk=consultation_id)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("treatments.change_siteoutcome")
+def site_outcome_edit(request: HttpRequest, outcome_pk: int) -> HttpResponse:
+    """Record what became of a carried site since the last visit, and re-enter it."""
+    site_outcome = _site_outcome_or_404(outcome_pk)
+    consultation = site_outcome.consultation
+    if consultation.is_signed:
+        return _refused_follow_up(request, SIGNED_READ_ONLY, consultation.pk)
+    form = SiteOutcomeForm(request.POST or None, site_outcome=site_outcome)
+    if form.is_valid():
+        try:
+            services.site_outcome_record(
+                site_outcome=site_outcome,
+                version=_posted_version(request),
+                outcome=form.cleaned_data["outcome"],
+                outcome_on=form.cleaned_data["outcome_on"],
+                treatment_ids=[p.pk for p in form.cleaned_data["treatments"]],
+                **form.site_fields(),
+            )
+        except (services.ConsultationSigned, services.StaleConsultation) as refused:
+            return _refused_follow_up(request, refused, consultation.pk)
+        except ValidationError as invalid:
+            # The record's messages: on the form's field they name, else above the form (the
+            # site's side, when it overlaps a site charted since).
+            errors = (
+                invalid.error_dict if hasattr(invalid, "error_dict") else {None: invalid.error_list}
+            )
+            for name, found in errors.items():
+                form.add_error(name if name in form.fields else None, found)
+        else:
+            messages.success(request, f"The {str(site_outcome.previous_site).lower()} is recorded.")
+            return redirect(consultation)
+    return render(
+        request,
+        "treatments/site_outcome_form.html",
+        {
+            "form": form,
+            "site_outcome": site_outcome,
+            "consultation": consultation,
+            "patient": consultation.patient,
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_POST
+@role_required("treatments.delete_siteoutcome")
+def site_outcome_remove(request: HttpRequest, outcome_pk: int) -> HttpResponse:
+    """Leave a carried site out of the follow-up."""
+    site_outcome = _site_outcome_or_404(outcome_pk)
+    try:
+        services.site_outcome_remove(site_outcome=site_outcome, version=_posted_version(request))
+    except (services.ConsultationSigned, services.StaleConsultation) as refused:
+        return _refused_follow_up(request, refused, site_outcome.consultation_id)
+    messages.success(
+        request, f"The {str(site_outcome.previous_site).lower()} is left out of this follow-up."
+    )
+    return redirect(site_outcome.consultation)
+
+
+@require_GET
+@role_required("treatments.view_outcome_report")
+def outcome_report(request: HttpRequest) -> HttpResponse:
+    """Per treatment, how many sites had each outcome after how many sessions: counts only."""
+    return render(
+        request,
+        "treatments/outcome_report.html",
+        {"report": selectors.outcome_report(), "outcomes": Outcome.choices},
+    )
+
+
+@require_GET
+@role_required("treatments.view_outcome_report")
+def outcome_report_csv(request: HttpRequest) -> HttpResponse:
+    """The outcome report as a CSV file."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="outcomes-{timezone.localdate():%Y-%m-%d}.csv"'
+    )
+    writer = csv.writer(response)
+    for row in selectors.outcome_report_lines():
+        writer.writerow(row)
+    return response

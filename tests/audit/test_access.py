@@ -29,6 +29,7 @@ from tests.factories import (
     make_site,
     sign,
 )
+from treatments import services
 from treatments.models import (
     Handout,
     Treatment,
@@ -117,6 +118,7 @@ def walk(db, client):
     plan, session = planned.plan, planned.treatment_sessions.get()
     recommendation = make_recommendation(signed)
     sign(signed)
+    carried = services.follow_up_start(consultation=signed, clinician=root).site_outcomes.get()
     event = audit_record(action="view_patient", actor=root, patient_id=patient.pk)
     client.force_login(root)
     objects = {
@@ -142,6 +144,7 @@ def walk(db, client):
         "planned_pk": planned.pk,
         "photo_pk": photo.pk,
         "size": "full",
+        "outcome_pk": carried.pk,
         "slug": "why-not-at-home",
         "service_id": "milia-order-sign",
         "app_label": "treatments",

@@ -29,7 +29,7 @@ from tests.factories import (
     sign,
 )
 from tests.test_access_matrix import _named_urls
-from treatments import roles
+from treatments import roles, services
 from treatments.models import CdsCard, CdsFeedback
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -119,6 +119,14 @@ PAGES = (
         "/sites/{site}/photos/",
         (Action("button", "Upload photo"),),
     ),
+    Page(
+        "treatments:consultation_detail",
+        "dermatologist",
+        "/consultations/{follow_up}/",
+        (Action("link", "Record outcome", count=2),),
+        label="follow-up",
+    ),
+    Page("treatments:site_outcome_edit", "dermatologist", "/outcomes/{carried}/"),
     Page("treatments:rules_reference", "dermatologist", "/rules/"),
     Page("password_change", "dermatologist", "/accounts/password_change/"),
     Page("password_change_done", "dermatologist", "/accounts/password_change/done/"),
@@ -174,6 +182,7 @@ PAGES = (
     Page("audit:report", "admin", "/audit/", (Action("button", "Filter"),)),
     Page("audit:verify", "admin", "/audit/verify/"),
     Page("treatments:cds_feedback_report", "admin", "/ehr/feedback/"),
+    Page("treatments:outcome_report", "admin", "/reports/outcomes/"),
     Page("admin:index", "admin", "/admin/"),
     Page("admin:treatments_patient_changelist", "admin", "/admin/treatments/patient/"),
 )
@@ -198,6 +207,9 @@ NOT_PAGES = {
     "audit:export": "a CSV download",
     "treatments:photo_upload": "POST only; its form is on the site's photos page",
     "treatments:photo_file": "an image file, shown in the site's photos page",
+    "treatments:follow_up_start": "POST only; its button is on the signed consultation page",
+    "treatments:site_outcome_remove": "POST only; its buttons are on the follow-up's page",
+    "treatments:outcome_report_csv": "a CSV download",
 }
 
 # Long words and names, as a real clinic has them.
@@ -247,6 +259,7 @@ def scenario(e2e_users):
     )
     make_planned(signed, code="cryotherapy", sites=signed_sites[1:], sessions=1, starts_on=today)
     sign(signed)
+    follow_up = services.follow_up_start(consultation=signed, clinician=dermatologist)
     # One more session today for someone else, and one in a week.
     other = make_consultation(
         patient=make_patient(given_name="Bo", family_name="Li"), clinician=dermatologist
@@ -269,6 +282,8 @@ def scenario(e2e_users):
         "planned": planned.pk,
         # A later session, so the confirmation asks for its reason too.
         "later_session": planned.treatment_sessions.order_by("number").last().pk,
+        "follow_up": follow_up.pk,
+        "carried": follow_up.site_outcomes.first().pk,
     }
 
 

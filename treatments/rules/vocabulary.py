@@ -26,6 +26,9 @@ __all__ = [
     "MILIA_TYPE_LABELS",
     "MUCOSAL_AREA",
     "PHOTO_CONSENT_LABELS",
+    "OUTCOMES",
+    "OUTCOME_LABELS",
+    "OUTCOMES_WORKED",
     "PROCEDURES",
     "SIDES",
     "SIDE_LABELS",
@@ -107,7 +110,20 @@ PHOTO_CONSENT_LABELS = {
     "teaching": "Clinical record and teaching",
 }
 
+# What became of a site at a follow-up, from what was done there since the last visit.
+OUTCOME_LABELS = {
+    "cleared": "Cleared",
+    "improved": "Improved",
+    "unchanged": "Unchanged",
+    "worse": "Worse",
+    "recurred": "Recurred",
+}
+
 TREATMENTS = tuple(TREATMENT_LABELS)
+OUTCOMES = tuple(OUTCOME_LABELS)
+# The outcomes that record the treatments done as tried and worked; the others, as tried and
+# failed, which the rules read (TRIED-FAILED, LASER-RESISTED, LASER-OTHER-FAILED).
+OUTCOMES_WORKED = frozenset({"cleared", "improved"})
 LOCATIONS = tuple(LOCATION_LABELS)
 EYE_AREA = frozenset({"eyelid", "periorbital"})
 FACE_AREA = frozenset(LOCATIONS[: LOCATIONS.index("ear") + 1])  # eyelid .. ear

@@ -1,6 +1,6 @@
 """Load demo users (one per role) and a handful of demo patients. Safe to run again."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -11,13 +11,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from treatments import roles
-from treatments.models import Consultation, Patient
+from treatments.models import Consultation, Patient, Session
 from treatments.services import (
     PlanChoice,
     consultation_create,
     consultation_sign,
+    consultation_update,
+    follow_up_start,
     patient_save,
     plan_save,
+    site_outcome_record,
     site_save,
 )
 
@@ -54,6 +57,16 @@ DEMO_PATIENTS = (
       ("cheek", "bilateral", 6, "1.0", "superficial", 5, [])]),
 )  # fmt: skip
 
+# A patient followed over three visits with chemical peels, so the patient page's outcomes show
+# something: (days ago, {site: count, or 0 when cleared}, peel sessions planned then).
+FOLLOWED_PATIENT = ("DEMO-0007", "Ines", "Duarte", 38 * 365, "female", 2)
+FOLLOWED_VISITS = (
+    (112, {("cheek", "bilateral"): 14, ("forehead", "midline"): 9}, 3),
+    (49, {("cheek", "bilateral"): 5, ("forehead", "midline"): 4}, 2),
+    (0, {("cheek", "bilateral"): 0, ("forehead", "midline"): 1}, 0),
+)
+PEEL_INTERVAL_WEEKS = 3
+
 
 class Command(BaseCommand):
     help = "Create demo users (one per role) and demo patients; running it again changes nothing."
@@ -76,6 +89,8 @@ class Command(BaseCommand):
         created = self._create_patients(clinician=users["dermatologist"])
         if created:
             self._sign_a_plan(clinician=users["dermatologist"])
+        if not Patient.objects.filter(medical_record_number=FOLLOWED_PATIENT[0]).exists():
+            self._follow_a_patient(clinician=users["dermatologist"])
         self.stdout.write(f"Demo patients: {created} created, {len(DEMO_PATIENTS) - created} kept.")
         self.stdout.write("Demo users (demo only, public passwords):")
         for username, password, *_rest, role in DEMO_USERS:
@@ -156,3 +171,86 @@ class Command(BaseCommand):
                 )
             created_count += 1
         return created_count
+
+    def _follow_a_patient(self, *, clinician):
+        """Ines Duarte, seen three times: peels at her cheeks and forehead, which improved and
+        then cleared at the cheeks (``FOLLOWED_VISITS``)."""
+        today = timezone.localdate()
+        mrn, given, family, age_days, sex, fitzpatrick = FOLLOWED_PATIENT
+        patient = patient_save(
+            medical_record_number=mrn,
+            given_name=given,
+            family_name=family,
+            date_of_birth=today - timedelta(days=age_days),
+            sex=sex,
+            fitzpatrick=fitzpatrick,
+        )
+        consultation = None
+        for days_ago, counts, peels in FOLLOWED_VISITS:
+            on = today - timedelta(days=days_ago)
+            if consultation is None:
+                consultation = consultation_create(patient=patient, clinician=clinician, date=on)
+                for (location, side), count in counts.items():
+                    self._chart_site(consultation, location, side, count)
+            else:
+                consultation = follow_up_start(consultation=consultation, clinician=clinician)
+                consultation = consultation_update(
+                    consultation_id=consultation.pk, version=None, date=on
+                )
+                for carried in consultation.site_outcomes.select_related("previous_site"):
+                    count = counts[(carried.previous_site.location, carried.previous_site.side)]
+                    site_outcome_record(
+                        site_outcome=carried,
+                        version=None,
+                        outcome="cleared" if count == 0 else "improved",
+                        outcome_on=on,
+                        treatment_ids=[p.pk for p in carried.treatments.all()],
+                        **({} if count == 0 else self._site_fields(count)),
+                    )
+            if peels:
+                plan_save(
+                    consultation=consultation,
+                    user=clinician,
+                    choices=[
+                        PlanChoice(
+                            treatment="chemical_peel",
+                            site_ids=tuple(consultation.sites.values_list("pk", flat=True)),
+                            sessions=peels,
+                            interval_weeks=PEEL_INTERVAL_WEEKS,
+                            starts_on=on,
+                            override_reason="Continuing the course of peels, which is working.",
+                        )
+                    ],
+                    version=None,
+                )
+            consultation_sign(consultation=consultation, user=clinician)
+            consultation.refresh_from_db()
+            # Every session of the course took place on its day.
+            for session in Session.objects.filter(
+                planned_treatment__plan__consultation=consultation
+            ):
+                session.done_at = timezone.make_aware(
+                    datetime.combine(session.scheduled_for, time(10))
+                )
+                session.done_by = clinician
+                session.save(update_fields=["done_at", "done_by"])
+
+    @staticmethod
+    def _site_fields(count):
+        return {
+            "count": count,
+            "largest_mm": Decimal("1.0"),
+            "depth": "superficial",
+            "months_present": 6,
+            "red_flags": False,
+            "active_inflammation": False,
+        }
+
+    def _chart_site(self, consultation, location, side, count):
+        site_save(
+            consultation=consultation,
+            version=None,
+            location=location,
+            side=side,
+            **self._site_fields(count),
+        )
