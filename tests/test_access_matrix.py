@@ -80,6 +80,8 @@ EXPECTED = {
     "treatments:site_photos": ("get", None, (302, 200, 200, 403)),
     "treatments:photo_upload": ("post", None, (302, 403, 400, 403)),
     "treatments:photo_file": ("get", None, (302, 200, 200, 403)),
+    # Only a dermatologist removes a photo (of a draft), then is sent back to the site's photos.
+    "treatments:photo_remove": ("post", None, (302, 403, 302, 403)),
     # Opens (or returns the open) follow-up of the signed consultation.
     "treatments:follow_up_start": ("post", None, (302, 403, 302, 403)),
     "treatments:site_outcome_edit": ("get", None, CHART),
@@ -156,6 +158,7 @@ def _url(name, records):
         "treatments:site_photos": [records["site"].pk],
         "treatments:photo_upload": [records["site"].pk],
         "treatments:photo_file": [records["photo"].pk, "full"],
+        "treatments:photo_remove": [records["photo"].pk],
         "treatments:follow_up_start": [records["signed"].pk],
         "treatments:site_outcome_edit": [records["carried"].pk],
         "treatments:site_outcome_remove": [records["carried"].pk],

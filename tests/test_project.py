@@ -79,6 +79,7 @@ EXPECTED_ROLE_PERMISSIONS = {
         "treatments.view_recommendation", "treatments.add_recommendation",
         "treatments.view_consultationaddendum", "treatments.add_consultationaddendum",
         "treatments.view_clinicalphoto", "treatments.add_clinicalphoto",
+        "treatments.delete_clinicalphoto",
         "treatments.view_siteoutcome", "treatments.add_siteoutcome",
         "treatments.change_siteoutcome", "treatments.delete_siteoutcome",
     },

@@ -281,6 +281,7 @@ PAGES: dict[str, Access | Callable] = {
 NO_PATIENT_DATA: dict[str, str] = {
     "treatments:patient_create": "an empty form; the registration is recorded as a change",
     "treatments:session_undo": "redirects; undoing a session done is recorded as a change",
+    "treatments:photo_remove": "redirects; removing a photo is recorded as a change",
     "treatments:session_keepalive": "answers 204",
     "treatments:api_recommendations": "evaluates the case the caller sends; reads no record",
     "treatments:rules_reference": "the rule table, its sources and thresholds",

@@ -37,8 +37,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "treatments.add_recommendation",
         # Addenda are append-only: added after signing, never changed or removed.
         *_perms(("view", "add"), ("consultationaddendum",)),
-        # Clinical photos: taken and uploaded while the consultation is a draft, final after.
-        *_perms(("view", "add"), ("clinicalphoto",)),
+        # Clinical photos: taken and uploaded while the consultation is a draft, final after;
+        # one taken by mistake (the wrong patient, blurred) may be removed from the draft.
+        *_perms(("view", "add", "delete"), ("clinicalphoto",)),
     ],
     # Reads clinical data, prints sheets, records that a session took place; never changes
     # clinical data.

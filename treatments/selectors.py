@@ -198,7 +198,8 @@ def session_to_mark(pk: int, *, on: date) -> SessionToMark:
 @dataclass(frozen=True)
 class SitePhotos:
     """One site's photos across the patient's visits (before and after), oldest first:
-    every photo at the same location and side, whichever consultation charted it."""
+    every photo at the same location and side, whichever consultation charted it. Each photo
+    carries ``removable``: it is this draft's and the user may remove it."""
 
     site: LesionSite
     consultation: Consultation
@@ -221,13 +222,16 @@ def site_photos(site_pk: int, *, user) -> SitePhotos:
         .select_related("site__consultation")
         .order_by("site__consultation__date", "site__consultation_id", "taken_at", "id")
     )
+    may_change = can_change_consultation.test(user, consultation)
+    may_remove = may_change and user.has_perm("treatments.delete_clinicalphoto")
+    for photo in photos:
+        photo.removable = may_remove and photo.site_id == site.pk
     return SitePhotos(
         site=site,
         consultation=consultation,
         patient=consultation.patient,
         photos=photos,
-        can_upload=user.has_perm("treatments.add_clinicalphoto")
-        and can_change_consultation.test(user, consultation),
+        can_upload=may_change and user.has_perm("treatments.add_clinicalphoto"),
     )
 
 

@@ -682,6 +682,22 @@ def photo_add(*, site: LesionSite, data: bytes, filename: str, consent: str, by)
     return photo
 
 
+def photo_remove(*, photo: ClinicalPhoto, by) -> None:
+    """Remove a photo taken by mistake (the wrong patient, a blurred one) from a draft
+    consultation: the row at once, its two files once that is committed (a rollback keeps both).
+
+    ``PermissionDenied`` unless ``by`` may remove photos; ``ConsultationSigned`` when the
+    consultation is signed (PostgreSQL refuses the delete too: migration 0017).
+    """
+    if not by.has_perm("treatments.delete_clinicalphoto"):
+        raise PermissionDenied("Only dermatologists remove clinical photos.")
+    files = [photo.image_name, photo.thumbnail_name]
+    with transaction.atomic():
+        _locked_draft(photo.site.consultation_id, None)
+        photo.delete()
+        transaction.on_commit(lambda: _delete_photo_files(files))
+
+
 def _taken_at(camera_time, uploaded_at):
     """The camera's date of the photo in the clinic's time zone, unless it is missing or later
     than the upload (a camera clock set wrong): then the upload's time."""

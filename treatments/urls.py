@@ -34,6 +34,7 @@ urlpatterns = [
     path("sites/<int:site_pk>/delete/", views.site_delete, name="site_delete"),
     path("sites/<int:site_pk>/photos/", views.site_photos, name="site_photos"),
     path("sites/<int:site_pk>/photos/new/", views.photo_upload, name="photo_upload"),
+    path("photos/<int:photo_pk>/remove/", views.photo_remove, name="photo_remove"),
     path("photos/<int:photo_pk>/<slug:size>/", views.photo_file, name="photo_file"),
     path("sessions/", views.session_list, name="session_list"),
     path("sessions/<int:session_pk>/done/", views.session_done, name="session_done"),

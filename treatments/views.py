@@ -769,6 +769,20 @@ def photo_upload(request: HttpRequest, site_pk: int) -> HttpResponse:
     return _site_photos_page(request, site_pk, form=form, status=400)
 
 
+@require_POST
+@role_required("treatments.delete_clinicalphoto")
+def photo_remove(request: HttpRequest, photo_pk: int) -> HttpResponse:
+    """Remove a photo taken by mistake from a draft consultation; back to the site's photos."""
+    photo = get_object_or_404(ClinicalPhoto.objects.select_related("site"), pk=photo_pk)
+    try:
+        services.photo_remove(photo=photo, by=request.user)
+    except services.ConsultationSigned as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "Photo removed.")
+    return redirect("treatments:site_photos", site_pk=photo.site_id)
+
+
 @require_GET
 @role_required("treatments.view_clinicalphoto")
 def photo_file(request: HttpRequest, photo_pk: int, size: str) -> FileResponse:

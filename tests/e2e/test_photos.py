@@ -91,3 +91,30 @@ def test_a_file_that_is_not_an_image_is_refused_in_the_browser(
 
     expect(page.locator(".error-summary")).to_contain_text(re.compile("web page or script code"))
     assert ClinicalPhoto.objects.filter(site=site).count() == 0
+
+
+def test_a_photo_uploaded_by_mistake_is_removed_in_the_browser(
+    page, live_server, later_visit, tmp_path
+):
+    fixture = tmp_path / "IMG_0043.jpg"
+    fixture.write_bytes(photo_bytes((600, 800), color="salmon"))
+    log_in(page, live_server, "dr.e2e")
+    site = later_visit.sites.get()
+    page.goto(f"{live_server.url}/sites/{site.pk}/photos/")
+    # The earlier, signed visit's photo is final: nothing offers to remove it.
+    expect(page.get_by_role("button", name=re.compile("^Remove"))).to_have_count(0)
+
+    page.locator("input[type=file][name=image]").set_input_files(str(fixture))
+    page.get_by_label("Clinical record only").check()
+    page.get_by_role("button", name="Upload photo").click()
+    expect(page.get_by_text("Photo added.")).to_be_visible()
+    expect(page.locator(".photo-frame img")).to_have_count(2)
+    photo = ClinicalPhoto.objects.get(site=site)
+    taken = timezone.localtime(photo.taken_at).strftime("%-d %b %Y %H:%M")
+
+    page.get_by_role("button", name=f"Remove photo taken {taken}").click()
+
+    expect(page.get_by_text("Photo removed.")).to_be_visible()
+    expect(page.locator(".photo-frame img")).to_have_count(1)
+    expect(page.get_by_role("button", name=re.compile("^Remove"))).to_have_count(0)
+    assert not ClinicalPhoto.objects.filter(site=site).exists()

@@ -207,6 +207,7 @@ NOT_PAGES = {
     "audit:export": "a CSV download",
     "treatments:photo_upload": "POST only; its form is on the site's photos page",
     "treatments:photo_file": "an image file, shown in the site's photos page",
+    "treatments:photo_remove": "POST only; its button is on the site's photos page",
     "treatments:follow_up_start": "POST only; its button is on the signed consultation page",
     "treatments:site_outcome_remove": "POST only; its buttons are on the follow-up's page",
     "treatments:outcome_report_csv": "a CSV download",
