@@ -329,7 +329,7 @@ class SiteChanges:
         with conn.cursor() as cursor:
             while not self.stop.wait(CHANGE_EVERY):
                 cursor.execute(
-                    "UPDATE treatments_lesionsite SET count = 3 - count % 2 WHERE id ="
+                    "UPDATE treatments_lesionsite SET count = 3 - mod(count, 2) WHERE id ="
                     " (SELECT min(id) FROM treatments_lesionsite WHERE consultation_id = %s)",
                     [self.consultation],
                 )
