@@ -5,6 +5,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -508,3 +509,24 @@ def test_a_stale_invalid_autosave_is_told_it_is_stale_not_given_the_new_version(
 
     assert response.status_code == 409
     assert 'value="2"' not in response.content.decode()
+
+
+def test_details_the_record_refuses_after_the_form_passed_get_the_message_not_a_500(
+    dermatologist_client, dermatologist, monkeypatch
+):
+    # The race: the patient's birth date changed in another window after the form was checked,
+    # and the record's full_clean refuses the consultation's date.
+    consultation = _consultation(dermatologist)
+
+    def refuse(**fields):
+        raise ValidationError({"date": "The consultation cannot be dated before the birth date."})
+
+    monkeypatch.setattr(services, "consultation_update", refuse)
+    response = dermatologist_client.post(
+        reverse("treatments:consultation_update", args=[consultation.pk]),
+        _details(consultation, notes="Kept."),
+        **HTMX,
+    )
+    assert response.status_code == 400
+    assert "The consultation cannot be dated before the birth date." in _text(response)
+    assert "Kept." in _text(response)

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tests.factories import (
@@ -14,6 +15,7 @@ from tests.factories import (
     make_site,
     sign,
 )
+from treatments import services
 from treatments.models import (
     Consultation,
     LesionSite,
@@ -444,3 +446,23 @@ def test_session_list_pages_link_to_each_other(staff_client, dermatologist, monk
         True,
         True,
     )
+
+
+def test_a_site_the_record_refuses_after_its_form_passed_gets_the_message_not_a_500(
+    dermatologist_client, dermatologist, monkeypatch
+):
+    # The race: another window charts the overlapping site between the form's check and the
+    # save, whose full_clean refuses it.
+    consultation = make_consultation(clinician=dermatologist)
+
+    def refuse(**fields):
+        raise ValidationError({"side": "The left eyelid is already charted in this consultation."})
+
+    monkeypatch.setattr(services, "site_save", refuse)
+    response = dermatologist_client.post(
+        f"/consultations/{consultation.pk}/sites/new/", site_post(), **HTMX
+    )
+    assert response.status_code == 400
+    assert response.context["site_form"].errors == {
+        "side": ["The left eyelid is already charted in this consultation."]
+    }

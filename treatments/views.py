@@ -246,6 +246,15 @@ def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "treatments/consultation_detail.html", _chart_context(request, chart))
 
 
+def _add_record_errors(form, invalid: ValidationError) -> None:
+    """A record's refusal of input its form accepted (``full_clean`` in a service: a rule the
+    form cannot see, or a change another window made meanwhile), shown on the field it names,
+    else above the form; never a server error."""
+    errors = invalid.error_dict if hasattr(invalid, "error_dict") else {None: invalid.error_list}
+    for name, found in errors.items():
+        form.add_error(name if name in form.fields else None, found)
+
+
 @require_POST
 @role_required("treatments.change_consultation")
 @draft_only
@@ -262,11 +271,16 @@ def consultation_update(request: HttpRequest, pk: int) -> HttpResponse:
         raise services.StaleConsultation(consultation_id=pk)
     form = ConsultationForm(request.POST, instance=consultation)
     if form.is_valid():
-        services.consultation_update(consultation_id=pk, version=version, **form.cleaned_data)
-        if request.htmx:
-            chart = _chart_or_404(request, pk)
-            return render(request, "treatments/_details_saved.html", _chart_context(request, chart))
-        return redirect(consultation)
+        try:
+            services.consultation_update(consultation_id=pk, version=version, **form.cleaned_data)
+        except ValidationError as invalid:
+            _add_record_errors(form, invalid)
+        else:
+            if request.htmx:
+                chart = _chart_or_404(request, pk)
+                context = _chart_context(request, chart)
+                return render(request, "treatments/_details_saved.html", context)
+            return redirect(consultation)
     context = _chart_context(request, _chart_or_404(request, pk)) | {
         "consultation_form": form,
         "details_status": "invalid",
@@ -403,6 +417,7 @@ def site_delete(request: HttpRequest, site_pk: int) -> HttpResponse:
 
 def _site_form_response(request, form, consultation) -> HttpResponse:
     context = {"site_form": form, "consultation": consultation}
+    saved = False
     if request.method == "POST" and form.is_valid():
         try:
             services.site_save(
@@ -419,6 +434,11 @@ def _site_form_response(request, form, consultation) -> HttpResponse:
             context["refused"] = str(stale)
             response = render(request, "treatments/_site_form.html", context, status=409)
             return reswap(response, "innerHTML")
+        except ValidationError as invalid:
+            _add_record_errors(form, invalid)
+        else:
+            saved = True
+    if saved:
         if request.htmx:
             return _chart_response(request, consultation.pk)
         return redirect(consultation)
@@ -878,13 +898,8 @@ def site_outcome_edit(request: HttpRequest, outcome_pk: int) -> HttpResponse:
         except (services.ConsultationSigned, services.StaleConsultation) as refused:
             return _refused_follow_up(request, refused, consultation.pk)
         except ValidationError as invalid:
-            # The record's messages: on the form's field they name, else above the form (the
-            # site's side, when it overlaps a site charted since).
-            errors = (
-                invalid.error_dict if hasattr(invalid, "error_dict") else {None: invalid.error_list}
-            )
-            for name, found in errors.items():
-                form.add_error(name if name in form.fields else None, found)
+            # E.g. the site's side, when it overlaps a site charted since.
+            _add_record_errors(form, invalid)
         else:
             messages.success(request, f"The {str(site_outcome.previous_site).lower()} is recorded.")
             return redirect(consultation)
