@@ -28,29 +28,29 @@ pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
-# Queries per request. Most pages share 3: the session, the user and the user's permissions (one
+# Queries per request. Most pages share 2: the session, and the user with their permissions (one
 # query: treatments.auth_backend).
 QUERY_BUDGET = {
-    "home_dermatologist": 6,
-    "home_staff": 4,
-    "patient_list": 5,
-    "patient_search": 5,
-    # 6, the patient's home treatment reviews, the photographed sites, and the outcomes
+    "home_dermatologist": 5,
+    "home_staff": 3,
+    "patient_list": 4,
+    "patient_search": 4,
+    # 5, the patient's home treatment reviews, the photographed sites, and the outcomes
     # (counts, outcomes, the treatments before them, the sites of the planned treatments)
-    "patient_detail": 12,
-    "site_photos": 7,  # 3, the site with its consultation and patient, the photos, and the
+    "patient_detail": 11,
+    "site_photos": 6,  # 2, the site with its consultation and patient, the photos, and the
     # site's patient for the audit (2: the site, then its consultation)
-    "consultation_draft": 9,
-    # 9, the consultation it follows, and its carried sites with the treatments done there
+    "consultation_draft": 8,
+    # 8, the consultation it follows, and its carried sites with the treatments done there
     # since (2)
-    "consultation_follow_up": 11,
-    "consultation_signed": 11,  # 10, and the addenda
-    "plan": 10,  # 9, and the consultation's patient for the audit
-    "sign_review": 10,  # 3, the chart (3), the plan (2), your roles, the patient for the audit
-    "session_list": 6,  # 5, and the upcoming home treatment reviews
-    "today": 9,  # 6, today's reviews, and today's patients (sessions, reviews) for the audit
-    "aftercare_sheet": 7,
-    "aftercare_pdf": 7,
+    "consultation_follow_up": 10,
+    "consultation_signed": 10,  # 9, and the addenda
+    "plan": 9,  # 8, and the consultation's patient for the audit
+    "sign_review": 9,  # 2, the chart (3), the plan (2), your roles, the patient for the audit
+    "session_list": 5,  # 4, and the upcoming home treatment reviews
+    "today": 8,  # 5, today's reviews, and today's patients (sessions, reviews) for the audit
+    "aftercare_sheet": 6,
+    "aftercare_pdf": 6,
     "api": 2,
 }
 # Pages that show patient data also append an event to the audit trail (audit): one INSERT,

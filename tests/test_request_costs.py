@@ -1,6 +1,6 @@
-"""What makes a request cheaper (issue 14) keeps the behaviour it replaced: role permissions read
-in one query (treatments.auth_backend), sessions cached on Redis only with REDIS_URL, and the
-JSON API encoded by orjson."""
+"""What makes a request cheaper (issue 14) keeps the behaviour it replaced: the signed-in user
+read with their role permissions in one query (treatments.auth_backend), sessions cached on
+Redis only with REDIS_URL, and the JSON API encoded by orjson."""
 
 import json
 import os
@@ -12,6 +12,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import make_user
 from treatments import roles
@@ -40,6 +41,40 @@ def test_a_users_permissions_are_read_in_one_query_and_match_djangos(
         assert user.has_perm("treatments.change_consultation")
         assert user.has_perm("audit.view_auditevent")
         assert not user.has_perm("auth.delete_user")
+
+
+def test_the_signed_in_user_comes_with_their_permissions_in_one_query(
+    django_assert_num_queries,
+):
+    user = make_user("derm", roles.DERMATOLOGIST, last_login=timezone.now())
+    user.user_permissions.add(Permission.objects.get(codename="view_auditevent"))
+    expected = ModelBackend().get_all_permissions(fresh(user))
+    with django_assert_num_queries(1):
+        signed_in = RolePermissionBackend().get_user(user.pk)
+        assert signed_in == user
+        assert signed_in.get_all_permissions() == expected
+        assert signed_in.has_perm("treatments.change_consultation")
+        assert not signed_in.has_perm("auth.delete_user")
+    assert signed_in.last_login == fresh(user).last_login  # dates read as dates, on SQLite too
+
+
+def test_a_user_without_a_role_is_read_with_no_permissions(django_assert_num_queries):
+    user = make_user("nobody")
+    with django_assert_num_queries(1):
+        assert RolePermissionBackend().get_user(user.pk).get_all_permissions() == set()
+
+
+def test_a_superuser_still_holds_every_permission():
+    user = make_user("root", is_superuser=True)
+    signed_in = RolePermissionBackend().get_user(user.pk)
+    assert signed_in.get_all_permissions() == ModelBackend().get_all_permissions(fresh(user))
+    assert signed_in.has_perm("auth.delete_user")
+
+
+def test_an_inactive_or_missing_user_is_not_signed_in():
+    gone = make_user("gone", roles.DERMATOLOGIST, is_active=False)
+    assert RolePermissionBackend().get_user(gone.pk) is None
+    assert RolePermissionBackend().get_user(gone.pk + 1000) is None
 
 
 def test_an_inactive_user_has_no_permissions(django_assert_num_queries):
