@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
@@ -44,9 +45,10 @@ from treatments.models import (
     TreatmentCode,
     TriedTreatment,
 )
+from treatments.text import search_key
 
 # Bump whenever the generated data changes, so a stored data set is regenerated.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 SEED = 20261126
 
 BENCH_PASSWORD = "bench-only-password-2026"  # loopback benchmark only, never a real server
@@ -390,6 +392,9 @@ def _generate(size: Size, log) -> tuple[dict, dict]:
                 "version",
                 "created_at",
                 "updated_at",
+                "diagnosis_code",
+                "signed_by_id",
+                "signed_by_role",
             ),  # fmt: skip
             consultation_rows,
         )
@@ -470,9 +475,12 @@ def _copy_patients(size: Size, rng: random.Random, stamp: str) -> list[int]:
                 "t" if rng.random() < p else "f"
                 for p in (0.02, 0.02, 0.03, 0.12, 0.01, 0.02, 0.05, 0.03)
             )
+            # What Patient.search_key would store (COPY bypasses the model's save).
+            key = search_key(given, family, mrn)
             yield (
                 f"{pk}\t{mrn}\t{given}\t{family}\t{date.fromordinal(born[index]).isoformat()}\t"
-                f"{rng.choice(sexes)}\t{rng.choice(fitzpatrick)}\t{flags}\t{stamp}\t{stamp}\n"
+                f"{rng.choice(sexes)}\t{rng.choice(fitzpatrick)}\t{flags}\t{stamp}\t{stamp}\t"
+                f"{key}\n"
             )
 
     _copy(
@@ -495,6 +503,7 @@ def _copy_patients(size: Size, rng: random.Random, stamp: str) -> list[int]:
             "photosensitising_drug",
             "created_at",
             "updated_at",
+            "search_key",
         ),  # fmt: skip
         rows(),
     )
@@ -521,10 +530,13 @@ def _plan_consultations(count, patients, born, clinician_ids, rng, today):
             )
             recurrent = "t" if rng.random() < 0.15 else "f"
             created = f"{on} 09:00:00+00"
+            clinician = rng.choice(clinician_ids)
+            # Signed by the clinician who saw the patient, as a dermatologist.
+            signer, role = (clinician, roles.DERMATOLOGIST) if signed else ("\\N", "")
             yield (
-                f"{pk}\t{patient + 1}\t{rng.choice(clinician_ids)}\t{on}\t{rng.choice(types)}\t"
+                f"{pk}\t{patient + 1}\t{clinician}\t{on}\t{rng.choice(types)}\t"
                 f"{recurrent}\t\t{status}\t{signed_at}\t{site_counts[index] + 1}\t{created}\t"
-                f"{created}\n"
+                f"{created}\t{settings.MILIA_ICD10_CODE}\t{signer}\t{role}\n"
             )
 
     return rows(), site_counts

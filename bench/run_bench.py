@@ -150,7 +150,8 @@ def ensure_database(database_url: str) -> None:
 
 
 def collect_static() -> None:
-    """collectstatic, unless the manifest is newer than every static file."""
+    """collectstatic, unless the manifest holds every static file and is newer than each (the
+    folder is shared with runs of other checkouts)."""
     from django.conf import settings
     from django.contrib.staticfiles import finders
     from django.core.management import call_command
@@ -158,12 +159,13 @@ def collect_static() -> None:
     manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
     if manifest.exists():
         collected = manifest.stat().st_mtime
-        newest = max(
-            Path(storage.path(path)).stat().st_mtime
+        found = {
+            path: Path(storage.path(path)).stat().st_mtime
             for finder in finders.get_finders()
             for path, storage in finder.list([])
-        )
-        if newest < collected:
+        }
+        listed = json.loads(manifest.read_text()).get("paths", {})
+        if max(found.values()) < collected and found.keys() <= listed.keys():
             return
     log(f"Collecting the static files into {settings.STATIC_ROOT}")
     call_command("collectstatic", interactive=False, verbosity=0)

@@ -174,7 +174,8 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 SESSION_COOKIE_SAMESITE = "Lax"
 # Sessions live in the database, so logging out (or deactivating a user) ends them everywhere.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's database store, read by a query written once per process (treatments.sessions).
+SESSION_ENGINE = "treatments.sessions"
 # With REDIS_URL, sessions are also cached there (read from Redis, written through to the
 # database): one query less per request. The cache is shared by every worker, so a logout or a
 # deactivation still ends a session everywhere at once. A per-process cache would not be.

@@ -1,6 +1,7 @@
 """What makes a request cheaper (issue 14) keeps the behaviour it replaced: the signed-in user
-read with their role permissions in one query (treatments.auth_backend), sessions cached on
-Redis only with REDIS_URL, and the JSON API encoded by orjson."""
+read with their role permissions in one query (treatments.auth_backend), the session read by a
+query written once (treatments.sessions), sessions cached on Redis only with REDIS_URL, and the
+JSON API encoded by orjson."""
 
 import json
 import os
@@ -10,6 +11,7 @@ import sys
 import pytest
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
+from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +19,7 @@ from django.utils import timezone
 from tests.factories import make_user
 from treatments import roles
 from treatments.auth_backend import RolePermissionBackend
+from treatments.sessions import SessionStore
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +80,27 @@ def test_an_inactive_or_missing_user_is_not_signed_in():
     assert RolePermissionBackend().get_user(gone.pk + 1000) is None
 
 
+def test_a_session_is_read_in_one_query_as_djangos_store_reads_it(django_assert_num_queries):
+    stored = DjangoSessionStore()
+    stored["note"] = "kept"
+    stored.save()
+    expected = DjangoSessionStore(stored.session_key).load()
+    assert expected == {"note": "kept"}
+    with django_assert_num_queries(1):
+        assert SessionStore(stored.session_key).load() == expected
+
+
+def test_an_expired_unknown_or_malformed_session_key_reads_as_no_session():
+    expired = DjangoSessionStore()
+    expired["note"] = "gone"
+    expired.set_expiry(-10)
+    expired.save()
+    for key in (expired.session_key, "x" * 32, "short", None):
+        session = SessionStore(key)
+        assert session.load() == {}
+        assert session.session_key is None
+
+
 def test_an_inactive_user_has_no_permissions(django_assert_num_queries):
     user = make_user("gone", roles.DERMATOLOGIST, is_active=False)
     with django_assert_num_queries(0):
@@ -118,7 +142,7 @@ def test_logging_out_ends_a_cached_session(client):
 @pytest.mark.parametrize(
     ("redis_url", "engine"),
     [
-        ("", "django.contrib.sessions.backends.db"),
+        ("", "treatments.sessions"),
         ("redis://127.0.0.1:6379/0", "django.contrib.sessions.backends.cached_db"),
     ],
 )

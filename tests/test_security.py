@@ -70,7 +70,7 @@ def test_production_cookies_are_secure_and_http_only():
         "True",
         "True",
         "True",
-        "django.contrib.sessions.backends.db",
+        "treatments.sessions",
     ]
 
 
