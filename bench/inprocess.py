@@ -13,13 +13,16 @@ Run from the repository root:  python bench/inprocess.py [--size small] [--instr
 
 --instructions runs the measurement under `valgrind --tool=callgrind`, counting only the
 measured requests (bench/callgrind_shim.c, built with gcc); it needs valgrind and its headers
-and takes a few minutes. --only floor,api picks pages.
+and takes a few minutes. --only floor,api picks pages; --cprofile PAGE shows where one page's
+time goes instead.
 """
 
 import argparse
+import cProfile
 import ctypes
 import json
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -171,6 +174,26 @@ def measure(pages: list[str], fixtures: dict, username: str, counting) -> dict:
     return results
 
 
+def profile(page: str, fixtures: dict, username: str, requests: int = 50) -> None:
+    """cProfile of ``requests`` requests of one page, after the same warm-up as measure()."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(get_user_model().objects.get(username=username))
+    send, before = requests_of(fixtures, Client(HTTP_HOST="127.0.0.1"))[page]
+    for index in range(3):
+        if before:
+            before(index)
+        send(client, index)
+    profiler = cProfile.Profile()
+    for index in range(requests):
+        if before:
+            before(index)
+        profiler.runcall(send, client, index)
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
+
+
 def instructions_of(directory: Path) -> dict[str, float]:
     """Instructions per request of each page, from callgrind's dumps (one per request)."""
     totals: dict[str, list[int]] = {}
@@ -227,6 +250,7 @@ def main() -> None:
     parser.add_argument("--size", choices=("full", "small"), default="full")
     parser.add_argument("--instructions", action="store_true", help="count them under callgrind")
     parser.add_argument("--only", help="comma-separated pages (" + ",".join(PAGES) + ")")
+    parser.add_argument("--cprofile", metavar="PAGE", help="where one page's time goes, instead")
     parser.add_argument("--counting", help=argparse.SUPPRESS)  # the run under callgrind
     options = parser.parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
@@ -255,6 +279,9 @@ def main() -> None:
     call_command("migrate", interactive=False, verbosity=0)
     collect_static()
     marker = load_data.ensure_dataset(options.size, log=log)
+    if options.cprofile:
+        profile(options.cprofile, marker["fixtures"], load_data.DERMATOLOGIST)
+        return
     log(f"Load average (1 min) {load_average()}; measuring CPU time in this process")
     results = measure(pages, marker["fixtures"], load_data.DERMATOLOGIST, None)
     instructions = None

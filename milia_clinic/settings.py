@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "treatments.context_processors.clinic",
+                "treatments.context_processors.layout",
             ],
         },
     },
