@@ -107,8 +107,9 @@ TEMPLATES = [
         },
     },
     {
-        # The consultation page's advice panel only (issue 14, docs/hot-pages.md): rendered on
-        # its own by the views, five times faster than by the engine above.
+        # The consultation page's chart fragment and advice panel only (issue 14,
+        # docs/hot-pages.md): rendered on their own by the views, several times faster than by
+        # the engine above, and handed to the Django pages as finished markup.
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from django.template import Context, Engine
-from django.template.loader import get_template
 
 from treatments import body_map
 from treatments.body_map import BODY_VIEWBOX, FACE_VIEWBOX, REGIONS, map_markup, map_regions
 from treatments.rules import LOCATIONS
+from treatments.templating import render_markup
 
 PAIRED = {"eyelid", "periorbital", "temple", "cheek", "jawline", "ear", "arm", "hand", "leg"}
 MIDLINE = {"forehead", "nose", "perioral", "chin", "neck", "scalp", "trunk", "genital"}
@@ -74,9 +74,10 @@ class Anchors(HTMLParser):
 
 
 def render(charted=None):
-    """The partial as the consultation page draws it, for the sites ``charted``."""
+    """The partial as the consultation page draws it (part of the chart fragment, a Jinja2
+    template), for the sites ``charted``."""
     markup = map_markup(charted=charted or {}, url_for=url_for)
-    return get_template("treatments/_body_map.html").render({"map": markup, "other_url": OTHER_URL})
+    return render_markup("treatments/_body_map.html", {"map": markup, "other_url": OTHER_URL})
 
 
 # --- The regions as data -----------------------------------------------------------------------

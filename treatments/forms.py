@@ -147,9 +147,9 @@ class PatientForm(NamedFieldErrors, forms.ModelForm):
 
 
 class BootstrapBoundField(forms.BoundField):
-    """A field whose widget carries Bootstrap's classes itself, so a template draws it with
-    `treatments/_field.html` rather than crispy's four templates a field (issue 14: the details
-    form is drawn on every view of the consultation page)."""
+    """A field whose widget carries Bootstrap's classes itself, so a template draws it with the
+    `field` macro of `jinja2/treatments/_macros.html` rather than crispy's four templates a field
+    (issue 14: the details form is drawn on every view of the consultation page)."""
 
     def build_widget_attrs(self, attrs, widget=None):
         attrs = super().build_widget_attrs(attrs, widget)

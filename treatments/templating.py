@@ -1,7 +1,12 @@
-"""Jinja2, for the advice panel only (issue 14, docs/hot-pages.md)."""
+"""Jinja2, for the consultation page's chart fragment and advice panel only (issue 14,
+docs/hot-pages.md)."""
 
-from django.template import engines
+from django.middleware.csrf import get_token
+from django.template import defaultfilters, engines
+from django.template.backends.utils import csrf_input
+from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
 from jinja2 import Environment
 
 # Jinja2 escapes ' and " as &#39; and &#34;, Django as &#x27; and &quot;: the same characters.
@@ -11,15 +16,51 @@ from jinja2 import Environment
 _DJANGO_ENTITIES = (("&#39;", "&#x27;"), ("&#34;", "&quot;"))
 
 
+def _in_local_time(django_filter):
+    """A date filter that, as in Django's engine, shows an aware datetime in the current time
+    zone (Django's engine converts the value before it calls a filter that expects local time)."""
+
+    def local(value, arg=None):
+        return django_filter(template_localtime(value), arg)
+
+    return local
+
+
+# Django's own filters, so that a value prints exactly as it did in the Django templates.
+FILTERS = {
+    "date": _in_local_time(defaultfilters.date),
+    "time": _in_local_time(defaultfilters.time),
+    "linebreaksbr": defaultfilters.linebreaksbr,
+    "lower": defaultfilters.lower,
+    "pluralize": defaultfilters.pluralize,
+    "yesno": defaultfilters.yesno,
+}
+
+
 def environment(**options) -> Environment:
-    """The environment of the Jinja2 backend in settings: autoescape always on."""
+    """The environment of the Jinja2 backend in settings: autoescape always on, Django's
+    filters."""
     options.pop("autoescape", None)
-    return Environment(autoescape=True, **options)
+    env = Environment(autoescape=True, **options)
+    env.filters.update(FILTERS)
+    return env
 
 
-def render_markup(template_name: str, context: dict) -> SafeString:
-    """A Jinja2 template rendered for a Django template to print as it is."""
-    html = engines["jinja2"].get_template(template_name).render(context)
+def render_markup(template_name: str, context: dict, request=None) -> SafeString:
+    """A Jinja2 template rendered for a Django template (or a response) to print as it is.
+
+    With ``request``, the template gets ``request``, ``csrf_input`` and ``csrf_token``, as
+    Django's Jinja2 backend gives them (``{{ csrf_input }}`` prints what ``{% csrf_token %}``
+    prints), but each worked out once a render, as Django's engine does: the backend's are
+    worked out anew wherever printed, and the chart prints ``csrf_input`` once a site (masking
+    the token 21 times took a third of the chart's render). ``context`` is left as it was.
+    """
+    context = dict(context)
+    if request is not None:
+        context["request"] = request
+        context["csrf_input"] = SimpleLazyObject(lambda: csrf_input(request))
+        context["csrf_token"] = SimpleLazyObject(lambda: get_token(request))
+    html = engines["jinja2"].env.get_template(template_name).render(context)
     for jinja_entity, django_entity in _DJANGO_ENTITIES:
         html = html.replace(jinja_entity, django_entity)
     # Escaped by Jinja2 (autoescape): printed as it is.

@@ -9,6 +9,7 @@ import csv
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -243,7 +244,9 @@ def consultation_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
 @role_required("treatments.view_consultation")
 def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     chart = _chart_or_404(request, pk)
-    return render(request, "treatments/consultation_detail.html", _chart_context(request, chart))
+    return render(
+        request, "treatments/consultation_detail.html", _chart_page_context(request, chart)
+    )
 
 
 def _add_record_errors(form, invalid: ValidationError) -> None:
@@ -281,13 +284,18 @@ def consultation_update(request: HttpRequest, pk: int) -> HttpResponse:
                 context = _chart_context(request, chart)
                 return render(request, "treatments/_details_saved.html", context)
             return redirect(consultation)
-    context = _chart_context(request, _chart_or_404(request, pk)) | {
-        "consultation_form": form,
-        "details_status": "invalid",
-    }
+    chart = _chart_or_404(request, pk)
     if request.htmx:
-        response = render(request, "treatments/_consultation_details.html", context, status=400)
+        context = _chart_context(request, chart) | {
+            "consultation_form": form,
+            "details_status": "invalid",
+        }
+        details = templating.render_markup(
+            "treatments/_consultation_details.html", context, request
+        )
+        response = HttpResponse(details, status=400)
         return reswap(retarget(response, "#consultation-details"), "outerHTML")
+    context = _chart_page_context(request, chart, consultation_form=form, details_status="invalid")
     return render(request, "treatments/consultation_detail.html", context, status=400)
 
 
@@ -370,7 +378,7 @@ def addendum_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "The addendum was added to the signed record.")
             return redirect(f"{consultation.get_absolute_url()}#addenda")
-    context = _chart_context(request, _chart_or_404(request, pk)) | {"addendum_form": form}
+    context = _chart_page_context(request, _chart_or_404(request, pk), addendum_form=form)
     return render(request, "treatments/consultation_detail.html", context, status=400)
 
 
@@ -663,14 +671,25 @@ def _chart_or_404(request, pk: int) -> selectors.Chart:
         raise Http404("No such consultation.") from None
 
 
+class SiteLinks(NamedTuple):
+    """A charted site with the addresses the chart fragment links it to."""
+
+    site: LesionSite
+    edit_url: str
+    delete_url: str
+    photos_url: str
+
+
 def _chart_context(request, chart: selectors.Chart) -> dict:
     """The chart and what only the view knows: the map's links (tokens of this user's session),
-    the details form and the rules reference's address."""
+    the details form, the addresses and permissions the chart fragment needs (plain values: the
+    fragment is a Jinja2 template, docs/hot-pages.md) and the rules reference's address."""
     consultation = chart.consultation
     charted = {(site.location, site.side): n for n, site in enumerate(chart.sites, start=1)}
     # One reverse() for the 27 regions of the map, not one each.
     site_create = reverse("treatments:site_create", args=[consultation.pk])
     edit_url, delete_url = _url_of("treatments:site_update"), _url_of("treatments:site_delete")
+    photos_url = _url_of("treatments:site_photos")
     rules_url = reverse("treatments:rules_reference")
     return {
         "chart": chart,
@@ -689,10 +708,37 @@ def _chart_context(request, chart: selectors.Chart) -> dict:
         if chart.can_edit
         else None,
         "other_url": _site_url(request, site_create, "other", "midline"),
-        # Each site with the addresses of its edit and remove forms.
-        "site_links": [(site, edit_url(site.pk), delete_url(site.pk)) for site in chart.sites],
+        # Each site with the addresses of its edit, remove and photos pages.
+        "site_links": [
+            SiteLinks(site, edit_url(site.pk), delete_url(site.pk), photos_url(site.pk))
+            for site in chart.sites
+        ],
+        "can_view_photos": request.user.has_perm("treatments.view_clinicalphoto"),
+        "plan_edit_url": reverse("treatments:plan_edit", args=[consultation.pk])
+        if chart.can_edit
+        else "",
+        "sign_url": reverse("treatments:consultation_sign", args=[consultation.pk])
+        if chart.can_edit
+        else "",
+        "update_url": reverse("treatments:consultation_update", args=[consultation.pk])
+        if chart.can_edit
+        else "",
         "carried": selectors.follow_up_carried(consultation),
     }
+
+
+def _chart_page_context(request, chart: selectors.Chart, **changes) -> dict:
+    """The consultation page's context: the chart's (with ``changes``) and the chart fragment's
+    markup, ready for the page to print."""
+    context = _chart_context(request, chart) | changes
+    context["chart_markup"] = _chart_markup(request, context)
+    return context
+
+
+def _chart_markup(request, context: dict) -> SafeString:
+    """The chart fragment's markup (a Jinja2 template: docs/hot-pages.md), for the page and the
+    htmx responses that replace it."""
+    return templating.render_markup("treatments/_chart.html", context, request)
 
 
 def _recommendations(chart: selectors.Chart, rules_url: str) -> SafeString:
@@ -733,7 +779,7 @@ def _region_of(request, token: str) -> tuple[str, str]:
 
 def _chart_response(request, pk: int) -> HttpResponse:
     chart = _chart_or_404(request, pk)
-    response = render(request, "treatments/_chart.html", _chart_context(request, chart))
+    response = HttpResponse(_chart_markup(request, _chart_context(request, chart)))
     return retarget(response, "#chart")
 
 
