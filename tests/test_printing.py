@@ -525,11 +525,11 @@ def test_today_pdf_without_sessions_is_a_friendly_not_found(staff_client):
 
 
 def printed_page_queries(path: str = "") -> int:
-    """What one printed page costs: 7, and the audit trail's event (one INSERT). The screen page
+    """What one printed page costs: 6, and the audit trail's event (one INSERT). The screen page
     of Today also lists today's home treatment reviews, and names their patients in its event
     (tests/test_query_counts.py)."""
     screen = 2 if path == "/today/" else 0
-    return 7 + screen + 1
+    return 6 + screen + 1
 
 
 def assert_queries(django_assert_num_queries, client, path):
