@@ -128,7 +128,10 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+        # A reused connection is checked (a "SELECT 1") at the first query of each request, so a
+        # database restart costs no request an error; off, it saves that round trip per request
+        # and the first request of each worker after a restart fails (README "Configuration").
+        conn_health_checks=env_bool("DJANGO_CONN_HEALTH_CHECKS", True),
     )
 }
 # PostgreSQL gives up on a statement blocked by a lock, or running too long, after these times

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.template import Context, Engine, engines
 
 from tests.factories import make_consultation, make_patient, make_site, sign
-from treatments import selectors, views
+from treatments import selectors, templating, views
 from treatments.display import StatusBadge
-from treatments.rules import STATUSES
+from treatments.rules import STATUSES, Finding
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +137,17 @@ def test_details_form_fields_carry_bootstrap_classes_and_help(dermatologist_clie
     ) in html
     assert "asteriskField" in html
     assert "dateinput" not in html  # crispy's class names: not drawn by crispy any more
+
+
+def test_a_finding_is_escaped_once_and_printed_the_same_each_time():
+    finding = Finding("X-1", "Under 2 mm & <not> 'inflamed'", 'Guide "A"')
+    first = templating.finding_markup(finding, "/rules/?a=1&b=2")
+    assert first == (
+        '<a class="rule-id" href="/rules/?a=1&amp;b=2#rule-X-1" title="See rule X-1 in the rules'
+        ' reference">X-1</a> Under 2 mm &amp; &lt;not&gt; &#39;inflamed&#39; <span class="source">'
+        "(Guide &#34;A&#34;)</span>\n"
+    )
+    assert (
+        templating.finding_markup(Finding("X-1", finding.text, finding.source), "/rules/?a=1&b=2")
+        is first
+    )
