@@ -3,8 +3,8 @@ with the sessions done marked on it, drawn as SVG on the server (no script: the 
 strict). Plain data in, plain data out: no database, no clock.
 
 The charts carry what the template prints ready (numbers and dates as text, the SVG's
-coordinates worked out): a template does no arithmetic and formats nothing (issue 14: the
-filters cost the patient page more than anything else)."""
+coordinates worked out): the template does no arithmetic and formats nothing (issue 14: done
+there, for every point of every chart, it made the patient page the app's most expensive)."""
 
 from dataclasses import dataclass
 from datetime import date

@@ -778,11 +778,12 @@ class SessionRow(NamedTuple):
 def _session_table(request, sessions: Iterable[Session]) -> dict:
     """The context of ``_session_table.html`` (the patient page, the sessions list, home): each
     row's addresses from one reverse() a URL name, the page to come back to encoded once, the
-    permission asked once (issue 14: these cost the patient page more than its queries)."""
+    permission asked once (issue 14: worked out by the template for each row, they were most of
+    the table's cost)."""
     can_change = request.user.has_perm("treatments.change_session")
-    back = request.get_full_path()
-    # As the template's urlencode filter encodes it.
-    done_query = f"?next={quote(back)}"
+    next_path = request.get_full_path()
+    # As the template's urlencode filter encoded it.
+    done_query = f"?next={quote(next_path)}"
     patient_url = _url_of("treatments:patient_detail")
     done_url, undo_url = _url_of("treatments:session_done"), _url_of("treatments:session_undo")
     rows = []
@@ -804,7 +805,7 @@ def _session_table(request, sessions: Iterable[Session]) -> dict:
                 can_change and session.is_undoable,
             )
         )
-    return {"session_rows": rows, "can_change_session": can_change, "back": back}
+    return {"session_rows": rows, "can_change_session": can_change, "next_path": next_path}
 
 
 def _site_url(request, site_create: str, location: str, side: str) -> str:
