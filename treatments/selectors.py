@@ -12,7 +12,7 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.text import get_text_list
 
-from treatments import display, outcomes, planning, services
+from treatments import dates, display, outcomes, planning, services
 from treatments.models import (
     ClinicalPhoto,
     Consultation,
@@ -288,6 +288,14 @@ class TimelineEntry:
     url: str = ""
     outcome: str = ""
 
+    @property
+    def day(self) -> str:
+        return dates.day(self.on)
+
+    @property
+    def iso(self) -> str:
+        return self.on.isoformat()
+
 
 @dataclass(frozen=True)
 class PatientOutcomes:
@@ -299,6 +307,16 @@ class PatientOutcomes:
     charts: list[outcomes.SiteChart]
     table_dates: list[date]
     table_rows: list[tuple[str, list[int | None]]]
+
+    @property
+    def table_heads(self) -> list[str]:
+        """The table's dates, as printed."""
+        return [dates.day(on) for on in self.table_dates]
+
+    @property
+    def table_cells(self) -> list[tuple[str, list[str]]]:
+        """The table's rows, as printed."""
+        return [(site, list(map(outcomes.count_cell, counts))) for site, counts in self.table_rows]
 
 
 def patient_outcomes(patient: Patient, consultations, sessions) -> PatientOutcomes:

@@ -7,9 +7,10 @@ still posts and redirects.
 
 import csv
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import NamedTuple
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -27,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget
 
 from audit.middleware import note_patients
-from treatments import body_map, display, photos, planning, selectors, services, templating
+from treatments import body_map, dates, display, photos, planning, selectors, services, templating
 from treatments.forms import (
     AddendumForm,
     ConsultationForm,
@@ -131,6 +132,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["today_sessions"] = Session.objects.upcoming().filter(
             scheduled_for=timezone.localdate()
         )
+        context |= _session_table(request, context["today_sessions"])
     response = render(request, "treatments/home.html", context)
     note_patients(
         request,
@@ -209,13 +211,13 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "patient": patient,
             "consultations": consultations,
-            "sessions": sessions,
             "reviews": reviews,
             "photographed_sites": selectors.photographed_sites(patient)
             if request.user.has_perm("treatments.view_clinicalphoto")
             else [],
             "outcomes": selectors.patient_outcomes(patient, consultations, sessions),
-        },
+        }
+        | _session_table(request, sessions),
     )
 
 
@@ -585,7 +587,8 @@ def session_list(request: HttpRequest) -> HttpResponse:
             "reviews": reviews,
             "previous_url": f"?page={page.previous_page_number()}" if page.has_previous() else "",
             "next_url": f"?page={page.next_page_number()}" if page.has_next() else "",
-        },
+        }
+        | _session_table(request, page.object_list),
     )
 
 
@@ -755,6 +758,54 @@ def _url_of(name: str) -> Callable[[int], str]:
     marker = 2**31 - 1
     head, tail = reverse(name, args=[marker]).split(str(marker))
     return lambda pk: f"{head}{pk}{tail}"
+
+
+class SessionRow(NamedTuple):
+    """A row of ``_session_table.html``, with what it prints ready."""
+
+    session: Session
+    planned: PlannedTreatment
+    patient: Patient
+    day: str  # "Tue 3 Mar 2026", or "Not dated"
+    number: str
+    progress: str  # "2 of 3"
+    patient_url: str
+    done_url: str  # with the page to come back to
+    undo_url: str
+    can_undo: bool  # done today, and the user may change sessions
+
+
+def _session_table(request, sessions: Iterable[Session]) -> dict:
+    """The context of ``_session_table.html`` (the patient page, the sessions list, home): each
+    row's addresses from one reverse() a URL name, the page to come back to encoded once, the
+    permission asked once (issue 14: worked out by the template for each row, they were most of
+    the table's cost)."""
+    can_change = request.user.has_perm("treatments.change_session")
+    next_path = request.get_full_path()
+    # As the template's urlencode filter encoded it.
+    done_query = f"?next={quote(next_path)}"
+    patient_url = _url_of("treatments:patient_detail")
+    done_url, undo_url = _url_of("treatments:session_done"), _url_of("treatments:session_undo")
+    rows = []
+    for session in sessions:
+        planned = session.planned_treatment
+        patient = planned.plan.consultation.patient
+        on = session.scheduled_for
+        rows.append(
+            SessionRow(
+                session,
+                planned,
+                patient,
+                dates.weekday(on) if on else "Not dated",
+                str(session.number),
+                f"{session.number} of {planned.sessions}",
+                patient_url(patient.pk),
+                done_url(session.pk) + done_query,
+                undo_url(session.pk),
+                can_change and session.is_undoable,
+            )
+        )
+    return {"session_rows": rows, "can_change_session": can_change, "next_path": next_path}
 
 
 def _site_url(request, site_create: str, location: str, side: str) -> str:
