@@ -13,8 +13,9 @@ Run from the repository root:  python bench/run_bench.py [--size full|small]
    (repeated, then while another connection changes a site and bumps the version about every
    20 ms, so no cache can serve it), the recommendations API, one aftercare sheet PDF (one
    client at a time: the time to print a sheet; marked "not available yet" while the URL
-   answers 404), the patient page (audited; the same view unaudited, bench/urls.py; and
-   audited while bench/long_sign.py signs a 250-session plan in a loop) and the bare view.
+   answers 404), the patient page (audited and the same view unaudited, bench/urls.py, in
+   alternating rounds; audited, and unaudited, while bench/long_sign.py signs a 250-session
+   plan in a loop) and the bare view.
 4. Stops the server, then counts the queries of each endpoint in a separate pass (Django's
    test client against the same database), so counting never slows the timed run.
 5. Prints a table and, last, one JSON line: each endpoint's throughput divided by the bare
@@ -79,10 +80,13 @@ TARGETS = {
     "api": [("ratio", "bare", 0.25)],
     "pdf": [("p95", None, 300.0)],
     "patient": [("ratio", "patient_unaudited", 0.90)],
-    "patient_signing": [("ratio", "patient_unaudited", 0.90)],
+    "patient_signing": [("ratio", "patient_unaudited_signing", 0.90)],
 }
 # How often the "after a site change" run changes the site, in seconds.
 CHANGE_EVERY = 0.02
+# A page measured against another (its ratio is a target) and that other, in alternating rounds.
+PAIRED = {"patient": "patient_unaudited"}
+PAIRED_ROUNDS = 4
 
 
 @dataclass
@@ -418,6 +422,35 @@ def count_queries(endpoints: list[Endpoint], username: str) -> None:
 # --- Reporting -------------------------------------------------------------------------------
 
 
+def measure(base: str, endpoint: Endpoint, seconds: int, server, database_url: str) -> dict:
+    """One wrk run of ``endpoint``, with the CPU seconds its server and the database spent."""
+    with endpoint.during() if endpoint.during else contextlib.nullcontext():
+        app_cpu = cpu_seconds(server_pids(server))
+        db_cpu = cpu_seconds(database_pids(database_url))
+        result = run_wrk(base, endpoint, seconds)
+        result["app_cpu_s"] = cpu_used(app_cpu, cpu_seconds(server_pids(server)))
+        result["db_cpu_s"] = cpu_used(db_cpu, cpu_seconds(database_pids(database_url)))
+    result["load"] = os.getloadavg()[0]
+    return result
+
+
+def merged(runs: list[dict]) -> dict:
+    """The rounds of one endpoint as one result: counts and times added up, each latency
+    percentile the mean of the rounds' weighted by their requests (close to the percentile of
+    all the requests when the rounds are alike), the CPU per request over all of them."""
+    requests = sum(run["requests"] for run in runs)
+    result = {
+        key: sum(run[key] for run in runs)
+        for key in ("requests", "duration_us", "non2xx", "connect", "read", "write", "timeout")
+    }
+    for key in ("p50_us", "p95_us", "p99_us"):
+        result[key] = sum(run[key] * run["requests"] for run in runs) / max(requests, 1)
+    result["app_cpu_ms"] = sum(run["app_cpu_s"] for run in runs) * 1000 / max(requests, 1)
+    result["db_cpu_ms"] = sum(run["db_cpu_s"] for run in runs) * 1000 / max(requests, 1)
+    result["load"] = runs[-1]["load"]
+    return result
+
+
 def errors_of(result: dict) -> int:
     return sum(result[key] for key in ("non2xx", "connect", "read", "write", "timeout"))
 
@@ -508,7 +541,8 @@ def main() -> None:
     parser.add_argument(
         "--only",
         help="comma-separated endpoints (floor,search,search_1,consultation,"
-        "consultation_changed,api,pdf,patient,patient_unaudited,patient_signing)",
+        "consultation_changed,api,pdf,patient,patient_unaudited,patient_signing,"
+        "patient_unaudited_signing)",
     )
     options = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -635,6 +669,16 @@ def main() -> None:
                 headers=session,
                 during=lambda: LongSign(seconds + 2),
             ),  # fmt: skip
+            # The sign takes a core of its own: the page's yardstick is the same page,
+            # unaudited, beside the same sign.
+            Endpoint(
+                "patient_unaudited_signing",
+                "  unaudited, while a long sign runs",
+                "GET",
+                f"/bench/unaudited/patients/{patient}/",
+                headers=session,
+                during=lambda: LongSign(seconds + 2),
+            ),  # fmt: skip
         ]
         if options.only:
             endpoints = [e for e in endpoints if e.key in options.only.split(",")]
@@ -645,24 +689,31 @@ def main() -> None:
                 endpoint.available, endpoint.note = False, "the URL answers 404"
             elif status != 200:
                 raise SystemExit(f"{endpoint.method} {endpoint.path} answered {status}")
+        by_key = {e.key: e for e in endpoints}
+        beside = {PAIRED[e.key] for e in endpoints if e.key in PAIRED and e.available}
         for endpoint in [bare, *endpoints, bare]:
-            if not endpoint.available:
-                continue
-            log(f"  {endpoint.label}: {warmup} s warm-up, {seconds} s measured")
-            # Warm every worker up (its connections, its caches), whatever the measured load.
-            run_wrk(base, endpoint, warmup, max(endpoint.connections, options.workers))
-            with endpoint.during() if endpoint.during else contextlib.nullcontext():
-                app_cpu = cpu_seconds(server_pids(server))
-                db_cpu = cpu_seconds(database_pids(database_url))
-                result = run_wrk(base, endpoint, seconds)
-                app_used = cpu_used(app_cpu, cpu_seconds(server_pids(server)))
-                db_used = cpu_used(db_cpu, cpu_seconds(database_pids(database_url)))
-            result["app_cpu_ms"] = app_used * 1000 / result["requests"]
-            result["db_cpu_ms"] = db_used * 1000 / result["requests"]
-            result["load"] = os.getloadavg()[0]
-            # The bare view runs first and last; the better run is the baseline.
-            if endpoint.result is None or rps_of(result) > rps_of(endpoint.result):
-                endpoint.result = result
+            if not endpoint.available or endpoint.key in beside:
+                continue  # measured beside the page it is compared with
+            partner = by_key.get(PAIRED.get(endpoint.key, ""))
+            pair = [endpoint, *([partner] if partner and partner.available else [])]
+            for each in pair:
+                log(f"  {each.label}: {warmup} s warm-up, {seconds} s measured")
+                # Warm every worker up (its connections, its caches), whatever the measured load.
+                run_wrk(base, each, warmup, max(each.connections, options.workers))
+            # A page compared with another is measured in alternating rounds, so that a change
+            # of load on the machine during the run falls on both alike.
+            rounds = PAIRED_ROUNDS if len(pair) > 1 else 1
+            runs = {each.key: [] for each in pair}
+            for _round in range(rounds):
+                for each in pair:
+                    runs[each.key].append(
+                        measure(base, each, max(1, seconds // rounds), server, database_url)
+                    )
+            for each in pair:
+                result = merged(runs[each.key])
+                # The bare view runs first and last; the better run is the baseline.
+                if each.result is None or rps_of(result) > rps_of(each.result):
+                    each.result = result
     finally:
         stop_server(server)
 
