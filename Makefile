@@ -51,6 +51,7 @@ BENCH_SIZE ?= full
 .PHONY: bench
 bench: $(VENV)/.installed
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	@command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind)
 	$(BIN)/python bench/run_bench.py --size $(BENCH_SIZE)
 
 # CPU time and instructions per request, measured in one process (valgrind's callgrind): what the

@@ -17,7 +17,9 @@ Run from the repository root:  python bench/run_bench.py [--size full|small]
    alternating rounds; audited, and unaudited, while bench/long_sign.py signs a 250-session
    plan in a loop) and the bare view.
 4. Stops the server, then counts the queries of each endpoint in a separate pass (Django's
-   test client against the same database), so counting never slows the timed run.
+   test client against the same database), so counting never slows the timed run, and, where
+   valgrind is installed, the instructions per request of each page in one process
+   (bench/inprocess.py, `make bench-cpu`), which the load on the machine does not move.
 5. Prints a table and, last, one JSON line: each endpoint's throughput divided by the bare
    view's, and its p95 latency. Beside the rates, "app ms" and "db ms" are the CPU time the
    gunicorn processes and the PostgreSQL backends spent per request (read from /proc), which
@@ -104,6 +106,7 @@ class Endpoint:
     during: object = None
     result: dict | None = None
     queries: float | None = None
+    instructions: float | None = None
 
 
 def log(message: str) -> None:
@@ -451,6 +454,30 @@ def merged(runs: list[dict]) -> dict:
     return result
 
 
+def count_instructions(size: str, keys: list[str]) -> dict[str, float]:
+    """Instructions per request of the endpoints that bench/inprocess.py (`make bench-cpu`) also
+    drives, counted by callgrind in one process on the same data set: what the load on the
+    machine, which moves every rate above, does not move. Empty without valgrind."""
+    from bench.inprocess import PAGES
+
+    if shutil.which("valgrind") is None:
+        log(
+            "Instructions not counted: valgrind is not installed (Debian: apt-get install valgrind)"
+        )
+        return {}
+    pages = [key for key in keys if key in PAGES]
+    log(
+        f"Counting instructions per request in one process (bench/inprocess.py): {len(pages)} pages"
+    )
+    output = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "inprocess.py"), "--size", size, "--instructions",
+         "--only", ",".join(pages)],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    summary = json.loads(output.strip().splitlines()[-1])
+    return {key: page["instructions"] for key, page in summary.items() if "instructions" in page}
+
+
 def errors_of(result: dict) -> int:
     return sum(result[key] for key in ("non2xx", "connect", "read", "write", "timeout"))
 
@@ -464,7 +491,8 @@ def report(endpoints: list[Endpoint], bare: Endpoint) -> dict:
     measured = {e.key: e for e in [*endpoints, bare] if e.available and e.result}
     header = (
         f"{'endpoint':<36} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-        f"{'errors':>6} {'queries':>7} {'app ms':>6} {'db ms':>5} {'load':>5} {'ratio':>6}"
+        f"{'errors':>6} {'queries':>7} {'M instr':>7} {'app ms':>6} {'db ms':>5} {'load':>5} "
+        f"{'ratio':>6}"
         "  target"
     )
     log("")
@@ -494,10 +522,14 @@ def report(endpoints: list[Endpoint], bare: Endpoint) -> dict:
         if errors_of(result):
             verdicts.append("errors: MISSED")
         queries = "-" if endpoint.queries is None else f"{endpoint.queries:g}"
+        instructions = (
+            "-" if endpoint.instructions is None else f"{endpoint.instructions / 1e6:.1f}"
+        )
         log(
             f"{endpoint.label:<36} {rps:>7.1f} {result['p50_us'] / 1000:>7.2f} {p95:>7.2f} "
             f"{result['p99_us'] / 1000:>7.2f} {errors_of(result):>6} {queries:>7} "
-            f"{result['app_cpu_ms']:>6.2f} {result['db_cpu_ms']:>5.2f} {result['load']:>5.2f} "
+            f"{instructions:>7} {result['app_cpu_ms']:>6.2f} {result['db_cpu_ms']:>5.2f} "
+            f"{result['load']:>5.2f} "
             f"{ratio:>6.3f}  {'; '.join(verdicts)}"
         )
         if endpoint is not bare:
@@ -505,6 +537,7 @@ def report(endpoints: list[Endpoint], bare: Endpoint) -> dict:
                 "ratio": round(ratio, 3),
                 "p95_ms": round(p95, 2),
                 "app_cpu_ms": round(result["app_cpu_ms"], 2),
+                "instructions": endpoint.instructions,
                 "load": result["load"],
             }
     return {"bare_rps": round(bare_rps, 1), "endpoints": summary}
@@ -719,6 +752,9 @@ def main() -> None:
 
     count_queries(endpoints, load_data.DERMATOLOGIST)
     bare.queries = 0
+    counted = count_instructions(options.size, [bare.key, *(e.key for e in endpoints)])
+    for endpoint in [bare, *endpoints]:
+        endpoint.instructions = counted.get(endpoint.key)
     elapsed = time.perf_counter() - started
     log("")
     log(f"Machine: {machine()}; PostgreSQL {postgres_version}; Python {platform.python_version()}")
