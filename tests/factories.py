@@ -161,6 +161,40 @@ def sign(consultation):
     return consultation
 
 
+def record_outcome(follow_up, outcome, *, previous=None, count=2, outcome_on=None):
+    """Record what became of a carried site of ``follow_up`` (its only one unless ``previous``
+    names it) through the service, re-entering it with ``count`` milia unless it cleared; on
+    ``outcome_on``, else the follow-up's date."""
+    from treatments import services
+
+    carried = (
+        follow_up.site_outcomes.get()
+        if previous is None
+        else follow_up.site_outcomes.get(previous_site=previous)
+    )
+    site_fields = (
+        {}
+        if outcome == "cleared"
+        else {
+            "count": count,
+            "largest_mm": Decimal("1.0"),
+            "depth": "superficial",
+            "months_present": 3,
+            "red_flags": False,
+            "active_inflammation": False,
+        }
+    )
+    current = Consultation.objects.get(pk=follow_up.pk)
+    return services.site_outcome_record(
+        site_outcome=carried,
+        version=current.version,
+        outcome=outcome,
+        outcome_on=outcome_on or current.date,
+        treatment_ids=[p.pk for p in carried.treatments.all()],
+        **site_fields,
+    )
+
+
 def make_site_facts(location="other", **facts):
     """One site as the rules see it; ``tried`` as (treatment, worked) pairs."""
     tried = tuple(rules.TriedTreatment(t, w) for t, w in facts.pop("tried", ()))

@@ -1,7 +1,6 @@
 """Follow-up consultations and outcomes at a glance (issue 16, items 1 and 2)."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -9,7 +8,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from tests.factories import make_consultation, make_patient, make_planned, make_site, sign
+from tests.factories import (
+    make_consultation,
+    make_patient,
+    make_planned,
+    make_site,
+    record_outcome,
+    sign,
+)
 from treatments import outcomes, selectors, services
 from treatments.models import Consultation, Session, SiteOutcome
 from treatments.rules import Status
@@ -31,28 +37,8 @@ def signed_visit(clinician, *, patient=None, on=EARLIER, code="extraction", coun
     return consultation
 
 
-def record(follow_up, outcome, *, count=2, **fields):
-    carried = follow_up.site_outcomes.get()
-    site_fields = (
-        {}
-        if outcome == "cleared"
-        else {
-            "count": count,
-            "largest_mm": Decimal("1.0"),
-            "depth": "superficial",
-            "months_present": 3,
-            "red_flags": False,
-            "active_inflammation": False,
-        }
-    )
-    return services.site_outcome_record(
-        site_outcome=carried,
-        version=Consultation.objects.get(pk=follow_up.pk).version,
-        outcome=outcome,
-        outcome_on=fields.get("outcome_on", TODAY),
-        treatment_ids=[p.pk for p in carried.treatments.all()],
-        **site_fields,
-    )
+def record(follow_up, outcome, *, count=2, outcome_on=TODAY):
+    return record_outcome(follow_up, outcome, count=count, outcome_on=outcome_on)
 
 
 # --- Starting a follow-up -----------------------------------------------------------------------

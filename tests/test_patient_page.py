@@ -11,7 +11,6 @@ same request."""
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -27,6 +26,7 @@ from tests.factories import (
     make_planned,
     make_site,
     make_user,
+    record_outcome,
     sign,
 )
 from treatments import outcomes, roles, services
@@ -102,27 +102,7 @@ def patient_page(client, patient):
 
 
 def record(follow_up, previous, outcome, *, count=2):
-    carried = follow_up.site_outcomes.get(previous_site=previous)
-    site_fields = (
-        {}
-        if outcome == "cleared"
-        else {
-            "count": count,
-            "largest_mm": Decimal("1.0"),
-            "depth": "superficial",
-            "months_present": 3,
-            "red_flags": False,
-            "active_inflammation": False,
-        }
-    )
-    services.site_outcome_record(
-        site_outcome=carried,
-        version=Consultation.objects.get(pk=follow_up.pk).version,
-        outcome=outcome,
-        outcome_on=Consultation.objects.get(pk=follow_up.pk).date,
-        treatment_ids=[p.pk for p in carried.treatments.all()],
-        **site_fields,
-    )
+    record_outcome(follow_up, outcome, previous=previous, count=count)
 
 
 def done(planned, *, days_ago, by, numbers=None, reason=""):

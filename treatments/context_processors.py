@@ -75,6 +75,8 @@ def menu_of(user) -> list[dict[str, str]]:
     ]
 
 
+# The URL configuration and the script prefix are keys of the caches below: reverse() reads
+# them itself, and a request or a test may change either.
 @cache
 def _menu_addresses(urlconf, prefix: str) -> dict[str, str]:
     return {name: reverse(name, urlconf=urlconf) for _label, name, _shown_by in MENU}
