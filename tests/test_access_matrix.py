@@ -77,6 +77,8 @@ EXPECTED = {
     "treatments:fhir_export": ("get", None, PAGE),
     # Clinical photos: clinicians and the staff who treat see them, the clinic admin does not;
     # posted empty, the dermatologist is shown the fields' messages.
+    # A site's ranked options, opened from the chart: whoever may read the consultation.
+    "treatments:site_advice": ("get", None, PAGE),
     "treatments:site_photos": ("get", None, (302, 200, 200, 403)),
     "treatments:photo_upload": ("post", None, (302, 403, 400, 403)),
     "treatments:photo_file": ("get", None, (302, 200, 200, 403)),
@@ -155,6 +157,7 @@ def _url(name, records):
         "treatments:cds_service": ["milia-order-sign"],
         "treatments:cds_feedback": ["milia-order-sign"],
         "treatments:fhir_export": [records["draft"].pk],
+        "treatments:site_advice": [records["site"].pk],
         "treatments:site_photos": [records["site"].pk],
         "treatments:photo_upload": [records["site"].pk],
         "treatments:photo_file": [records["photo"].pk, "full"],

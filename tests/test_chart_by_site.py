@@ -1,10 +1,19 @@
 """Issue 13: the consultation page says where each option holds and why, site by site."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from tests.factories import make_consultation, make_site
+from tests.factories import (
+    make_consultation,
+    make_patient,
+    make_recommendation,
+    make_site,
+    sign,
+)
+from treatments import selectors, services
+from treatments.models import Consultation, LesionSite
 
 pytestmark = pytest.mark.django_db
 
@@ -68,25 +77,94 @@ def test_chart_option_says_why_extraction_is_not_indicated_at_the_forehead(
     assert extraction.where[0].reasons == ()
 
 
-def test_chart_by_site_ranks_each_sites_options_with_reasons_and_cautions(
+def _site_advice(client, site, **params):
+    return client.get(f"/sites/{site.pk}/advice/", params, HTTP_HX_REQUEST="true")
+
+
+def test_chart_by_site_fetches_each_sites_ranked_options_when_opened(
     dermatologist_client, mixed_case
 ):
-    response = dermatologist_client.get(f"/consultations/{mixed_case.pk}/")
+    page = dermatologist_client.get(f"/consultations/{mixed_case.pk}/").content.decode()
+    left_eyelid, _, forehead, _ = mixed_case.sites.order_by("id")
 
-    left_eyelid, _, forehead, _ = response.context["chart"].matrix
-    assert [(o.rank, o.code, o.badge.label) for o in left_eyelid.options] == [
+    # The page links each site to its options (fetched when opened) and prints none of them.
+    assert page.count('<details class="site-why mt-1" hx-get=') == 4
+    assert f'hx-get="/sites/{left_eyelid.pk}/advice/?version={mixed_case.version}"' in page
+    assert "site-why__option" not in page
+    advice = selectors.site_advice(left_eyelid.pk, shown_version=None)
+    assert [(o.rank, o.code, o.badge.label) for o in advice.options] == [
         (1, "extraction", "Recommended"),
         (2, "chemical_peel", "Consider"),
         (3, "topical_retinoid", "Consider"),
         (4, "co2_laser", "Not indicated"),
         (5, "cryotherapy", "Contraindicated"),
     ]
-    cryo_at_eyelid = left_eyelid.options[-1]
+    cryo_at_eyelid = advice.options[-1]
     assert [reason.rule for reason in cryo_at_eyelid.reasons] == ["CRYO-EYE", "CRYO-RESERVED"]
-    extraction_at_forehead = next(o for o in forehead.options if o.code == "extraction")
+    html = _site_advice(dermatologist_client, left_eyelid, version=mixed_case.version)
+    html = html.content.decode()
+    assert html.count('<li class="site-why__option') == 5
+    assert "1. Mechanical extraction" in html and "CRYO-EYE" in html
+    assert "<html" not in html and "changed since" not in html
+    forehead_options = selectors.site_advice(forehead.pk, shown_version=None).options
+    extraction_at_forehead = next(o for o in forehead_options if o.code == "extraction")
     assert [reason.rule for reason in extraction_at_forehead.reasons] == ["TRIED-FAILED"]
+
+
+def test_site_advice_without_htmx_is_a_page_of_its_own(staff_client, mixed_case):
+    site = mixed_case.sites.order_by("id").first()
+
+    response = staff_client.get(f"/sites/{site.pk}/advice/")
+
     html = response.content.decode()
-    assert html.count('<details class="site-why mt-1">') == 4
+    assert response.status_code == 200
+    assert "<html" in html and "Left eyelid: the ranked options" in html
+    assert html.count('<li class="site-why__option') == 5
+
+
+def test_site_advice_says_when_the_chart_changed_since_the_page_was_opened(
+    dermatologist_client, mixed_case
+):
+    site = mixed_case.sites.order_by("id").first()
+
+    response = _site_advice(dermatologist_client, site, version=mixed_case.version + 1)
+
+    html = response.content.decode()
+    assert "The chart has changed since this page was opened" in html
+    assert html.count('<li class="site-why__option') == 5
+
+
+def test_site_advice_of_a_signed_chart_is_the_advice_stored_at_signing(
+    dermatologist_client, dermatologist
+):
+    consultation = make_consultation(clinician=dermatologist)
+    site = make_site(consultation, location="eyelid", side="left")
+    output = services.consultation_evaluate(consultation).to_dict()
+    output["sites"][0]["options"][0]["reasons"][0]["text"] = "As the rules said at signing."
+    make_recommendation(consultation, output=output)
+    sign(consultation)
+
+    response = _site_advice(dermatologist_client, site)
+
+    assert "As the rules said at signing." in response.content.decode()
+
+
+def test_site_advice_of_a_refused_chart_says_why(dermatologist_client, dermatologist):
+    patient = make_patient(date_of_birth=date(1990, 1, 1))
+    consultation = make_consultation(clinician=dermatologist, patient=patient)
+    site = make_site(consultation, location="cheek", side="left")
+    Consultation.objects.filter(pk=consultation.pk).update(date=date(1980, 1, 1))
+
+    response = _site_advice(dermatologist_client, site)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The patient&#x27;s age on the consultation date" in html
+    assert "site-why__option" not in html
+
+
+def test_site_advice_of_no_such_site_is_not_found(dermatologist_client):
+    assert _site_advice(dermatologist_client, LesionSite(pk=999_999)).status_code == 404
 
 
 def test_chart_one_site_option_has_no_breakdown(dermatologist_client, dermatologist):

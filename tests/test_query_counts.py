@@ -18,6 +18,7 @@ from tests.factories import (
     make_patient,
     make_photo,
     make_planned,
+    make_recommendation,
     make_site,
     sign,
 )
@@ -38,6 +39,10 @@ QUERY_BUDGET = {
     # 5, the patient's home treatment reviews, the photographed sites, and the outcomes
     # (counts, outcomes, the treatments before them, the sites of the planned treatments)
     "patient_detail": 11,
+    # 2, the site's consultation, the chart (3), the treatments' names, and the site's patient
+    # for the audit (2); once signed, the stored advice too
+    "site_advice": 9,
+    "site_advice_signed": 10,
     "site_photos": 6,  # 2, the site with its consultation and patient, the photos, and the
     # site's patient for the audit (2: the site, then its consultation)
     "consultation_draft": 8,
@@ -65,6 +70,8 @@ AUDITED = {
     "patient_search",
     "patient_detail",
     "site_photos",
+    "site_advice",
+    "site_advice_signed",
     "consultation_draft",
     "consultation_follow_up",
     "consultation_signed",
@@ -206,6 +213,22 @@ def test_site_photos_queries_do_not_grow_with_visits_or_photos(
                 make_photo(site, by=dermatologist)
         url = f"/sites/{site.pk}/photos/"
         assert_page_queries(dermatologist_client, url, page="site_photos")
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_site_advice_queries_do_not_grow_with_sites(
+    assert_page_queries, dermatologist_client, dermatologist, signed
+):
+    for sites in (1, 20):
+        consultation = consultation_with_sites(dermatologist, sites)
+        if signed:
+            make_recommendation(
+                consultation, output=services.consultation_evaluate(consultation).to_dict()
+            )
+            sign(consultation)
+        url = f"/sites/{consultation.sites.last().pk}/advice/"
+        page = "site_advice_signed" if signed else "site_advice"
+        assert_page_queries(dermatologist_client, url, page=page, **HTMX)
 
 
 def patient_followed(clinician, visits):

@@ -241,6 +241,9 @@ PAGES: dict[str, Access | Callable] = {
         object_arg="pk",
         patients=patient_of(Consultation, "pk"),
     ),
+    "treatments:site_advice": _consultation_page(
+        "Opened the ranked options at a lesion site", arg="site_pk", model=LesionSite
+    ),
     "treatments:site_photos": _consultation_page(
         "Opened the photos of a lesion site", arg="site_pk", model=LesionSite
     ),

@@ -17,6 +17,7 @@ from treatments.rules import (
     CaseResult,
     Course,
     Option,
+    SiteResult,
     in_sentence,
     join_words,
 )
@@ -101,7 +102,6 @@ class SiteRow:
     label: str
     eye_area: bool
     cells: tuple  # (treatment name, StatusBadge) in the order of the case's options
-    options: tuple[OptionRow, ...] = ()  # ranked for this site, with its reasons and cautions
 
 
 def _option_row(option: Option, names: dict[str, str], result: CaseResult | None) -> OptionRow:
@@ -137,8 +137,9 @@ def option_rows(result: CaseResult, names: dict[str, str]) -> list[OptionRow]:
 
 
 def site_matrix(result: CaseResult, sites, names: dict[str, str]) -> list[SiteRow]:
-    """One row per site: the status of each treatment there, columns in the case's rank order,
-    and the site's own options, ranked, with their reasons and cautions."""
+    """One row per site: the status of each treatment there, columns in the case's rank order.
+    A site's ranked options with their reasons are fetched when asked for (``site_options``):
+    with twenty sites they were seven tenths of the consultation page."""
     order = [option.treatment for option in result.options]
     rows = []
     for site, site_result in zip(sites, result.sites, strict=True):
@@ -149,13 +150,17 @@ def site_matrix(result: CaseResult, sites, names: dict[str, str]) -> list[SiteRo
                 label=str(site),
                 eye_area=site_result.eye_area,
                 cells=tuple((names[code], StatusBadge.of(status_of[code])) for code in order),
-                options=tuple(
-                    _option_row(option, names, None)
-                    for option in sorted(site_result.options, key=lambda o: o.rank)
-                ),
             )
         )
     return rows
+
+
+def site_options(site_result: SiteResult, names: dict[str, str]) -> tuple[OptionRow, ...]:
+    """A site's own options, ranked, with their reasons and cautions."""
+    return tuple(
+        _option_row(option, names, None)
+        for option in sorted(site_result.options, key=lambda option: option.rank)
+    )
 
 
 @dataclass(frozen=True)

@@ -63,15 +63,7 @@ def consultation_chart(pk: int, *, user) -> Chart:
     """The chart of a consultation for ``user``; ``Consultation.DoesNotExist`` when none."""
     consultation = services.consultation_with_chart(pk)
     sites = list(consultation.sites.all())
-    refused = ""
-    if consultation.is_signed:
-        stored = consultation.recommendations.order_by("-requested_at", "-id").first()
-        result = CaseResult.from_dict(stored.output) if stored else None
-    else:
-        try:
-            result = services.consultation_evaluate(consultation)
-        except InvalidCase as invalid:
-            result, refused = None, display.case_refused(invalid.errors)
+    result, refused = _advice_of(consultation)
     names = dict(Treatment.objects.values_list("code", "name"))
     plan = Plan.objects.filter(consultation=consultation).with_treatments().first()
     return Chart(
@@ -86,6 +78,53 @@ def consultation_chart(pk: int, *, user) -> Chart:
         plan=plan,
         can_edit=can_change_consultation.test(user, consultation),
         addenda=consultation_addenda(consultation) if consultation.is_signed else [],
+    )
+
+
+def _advice_of(consultation: Consultation) -> tuple[CaseResult | None, str]:
+    """The advice a chart shows and, when the rules refuse the chart, why: evaluated for a
+    draft, the stored advice once signed (None before anything was charted)."""
+    if consultation.is_signed:
+        stored = consultation.recommendations.order_by("-requested_at", "-id").first()
+        return (CaseResult.from_dict(stored.output) if stored else None), ""
+    try:
+        return services.consultation_evaluate(consultation), ""
+    except InvalidCase as invalid:
+        return None, display.case_refused(invalid.errors)
+
+
+@dataclass(frozen=True)
+class SiteAdvice:
+    """One site's ranked options, with their reasons and cautions, as the chart's advice has
+    them now. ``changed``: the chart is no longer at the version the asking page showed."""
+
+    consultation: Consultation
+    patient: Patient
+    site: LesionSite
+    options: tuple[display.OptionRow, ...]
+    refused: str
+    changed: bool
+
+
+def site_advice(site_pk: int, *, shown_version: int | None) -> SiteAdvice:
+    """``LesionSite.DoesNotExist`` if there is no such site. Five queries (six once signed),
+    however many sites."""
+    consultation_id = LesionSite.objects.values_list("consultation_id", flat=True).get(pk=site_pk)
+    consultation = services.consultation_with_chart(consultation_id)
+    sites = list(consultation.sites.all())
+    result, refused = _advice_of(consultation)
+    position = next(n for n, site in enumerate(sites) if site.pk == site_pk)
+    options = ()
+    if result is not None:
+        names = dict(Treatment.objects.values_list("code", "name"))
+        options = display.site_options(result.sites[position], names)
+    return SiteAdvice(
+        consultation=consultation,
+        patient=consultation.patient,
+        site=sites[position],
+        options=options,
+        refused=refused,
+        changed=shown_version is not None and shown_version != consultation.version,
     )
 
 

@@ -32,6 +32,7 @@ urlpatterns = [
     path("reports/outcomes.csv", views.outcome_report_csv, name="outcome_report_csv"),
     path("sites/<int:site_pk>/edit/", views.site_update, name="site_update"),
     path("sites/<int:site_pk>/delete/", views.site_delete, name="site_delete"),
+    path("sites/<int:site_pk>/advice/", views.site_advice, name="site_advice"),
     path("sites/<int:site_pk>/photos/", views.site_photos, name="site_photos"),
     path("sites/<int:site_pk>/photos/new/", views.photo_upload, name="photo_upload"),
     path("photos/<int:photo_pk>/remove/", views.photo_remove, name="photo_remove"),

@@ -251,6 +251,25 @@ def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_GET
+@role_required("treatments.view_consultation")
+def site_advice(request: HttpRequest, site_pk: int) -> HttpResponse:
+    """A site's ranked options with their reasons and cautions: fetched by the chart's "By
+    site" list when a site is opened (htmx), else a page of its own."""
+    shown = request.GET.get("version", "")
+    try:
+        advice = selectors.site_advice(
+            site_pk, shown_version=int(shown) if shown.isascii() and shown.isdigit() else None
+        )
+    except LesionSite.DoesNotExist:
+        raise Http404("No such lesion site.") from None
+    context = {"advice": advice, "rules_url": reverse("treatments:rules_reference")}
+    markup = templating.render_markup("treatments/_site_advice.html", context)
+    if request.htmx:
+        return HttpResponse(markup)
+    return render(request, "treatments/site_advice.html", context | {"advice_markup": markup})
+
+
 def _add_record_errors(form, invalid: ValidationError) -> None:
     """A record's refusal of input its form accepted (``full_clean`` in a service: a rule the
     form cannot see, or a change another window made meanwhile), shown on the field it names,
@@ -748,7 +767,8 @@ def _recommendations(chart: selectors.Chart, rules_url: str) -> SafeString:
     """The advice panel's markup (a Jinja2 template: docs/hot-pages.md), for the pages and
     fragments that show it."""
     return templating.render_markup(
-        "treatments/_recommendations.html", {"chart": chart, "rules_url": rules_url}
+        "treatments/_recommendations.html",
+        {"chart": chart, "rules_url": rules_url, "advice_url": _url_of("treatments:site_advice")},
     )
 
 

@@ -113,6 +113,7 @@ PAGES = (
     Page("treatments:site_create", "dermatologist", "/consultations/{draft}/sites/new/"),
     Page("treatments:site_update", "dermatologist", "/sites/{site}/edit/"),
     Page("treatments:plan_edit", "dermatologist", "/consultations/{draft}/plan/"),
+    Page("treatments:site_advice", "dermatologist", "/sites/{site}/advice/"),
     Page(
         "treatments:site_photos",
         "dermatologist",
