@@ -42,8 +42,7 @@ def note_patients(request: HttpRequest, patient_ids) -> None:
 def _admin_object_patients(model):
     def patients(request, kwargs) -> list[int | None]:
         value = str(kwargs.get("object_id", ""))
-        row = model._base_manager.filter(pk=int(value)).first() if value.isdigit() else None
-        return [audit_registry.patient_id_of(row) if row is not None else None]
+        return [audit_registry.patient_id_by_pk(model, int(value)) if value.isdigit() else None]
 
     return patients
 

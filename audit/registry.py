@@ -57,8 +57,7 @@ def patient_of(model: type[models.Model], name: str) -> Callable:
 
     def patients(request, kwargs) -> list[int | None]:
         value = str(kwargs.get(name, ""))
-        row = model._base_manager.filter(pk=int(value)).first() if value.isdigit() else None
-        return [audit_registry.patient_id_of(row) if row is not None else None]
+        return [audit_registry.patient_id_by_pk(model, int(value)) if value.isdigit() else None]
 
     return patients
 

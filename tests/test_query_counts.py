@@ -40,11 +40,11 @@ QUERY_BUDGET = {
     # (counts, outcomes, the treatments before them, the sites of the planned treatments)
     "patient_detail": 11,
     # 2, the site's consultation, the chart (3), the treatments' names, and the site's patient
-    # for the audit (2); once signed, the stored advice too
-    "site_advice": 9,
-    "site_advice_signed": 10,
-    "site_photos": 6,  # 2, the site with its consultation and patient, the photos, and the
-    # site's patient for the audit (2: the site, then its consultation)
+    # for the audit; once signed, the stored advice too
+    "site_advice": 8,
+    "site_advice_signed": 9,
+    "site_photos": 5,  # 2, the site with its consultation and patient, the photos, and the
+    # site's patient for the audit (one query: the audit asks for the patient's id alone)
     "consultation_draft": 8,
     # 8, the consultation it follows, and its carried sites with the treatments done there
     # since (2)
