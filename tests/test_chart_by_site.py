@@ -139,7 +139,9 @@ def test_site_advice_of_a_signed_chart_is_the_advice_stored_at_signing(
 ):
     consultation = make_consultation(clinician=dermatologist)
     site = make_site(consultation, location="eyelid", side="left")
-    output = services.consultation_evaluate(consultation).to_dict()
+    output = services.consultation_evaluate(
+        services.consultation_with_chart(consultation.pk)
+    ).to_dict()
     output["sites"][0]["options"][0]["reasons"][0]["text"] = "As the rules said at signing."
     make_recommendation(consultation, output=output)
     sign(consultation)

@@ -223,7 +223,10 @@ def test_site_advice_queries_do_not_grow_with_sites(
         consultation = consultation_with_sites(dermatologist, sites)
         if signed:
             make_recommendation(
-                consultation, output=services.consultation_evaluate(consultation).to_dict()
+                consultation,
+                output=services.consultation_evaluate(
+                    services.consultation_with_chart(consultation.pk)
+                ).to_dict(),
             )
             sign(consultation)
         url = f"/sites/{consultation.sites.last().pk}/advice/"

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
-from django.db.models import F, Prefetch
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import get_text_list
 
@@ -37,6 +37,7 @@ from treatments.models import (
     TriedTreatment,
 )
 from treatments.permissions import is_open_for_change
+from treatments.prepared import PreparedRead, set_prefetched
 from treatments.roles import ROLE_PERMISSIONS
 
 
@@ -96,18 +97,44 @@ def age_in_years(date_of_birth: date, on: date) -> int:
     return on.year - date_of_birth.year - (0 if had_birthday else 1)
 
 
-def consultation_with_chart(pk: int) -> Consultation:
-    """A consultation with everything the rules and the chart need, in three queries."""
-    sites = LesionSite.objects.prefetch_related("tried").order_by("id")
-    return (
-        Consultation.objects.select_related("patient", "clinician", "signed_by")
-        .prefetch_related(Prefetch("sites", queryset=sites))
-        .get(pk=pk)
+_CONSULTATION = PreparedRead(
+    lambda pk: Consultation.objects.select_related("patient", "clinician", "signed_by").filter(
+        pk=pk
     )
+)
+_SITES = PreparedRead(lambda pk: LesionSite.objects.filter(consultation_id=pk).order_by("id"))
+_TRIED = PreparedRead(
+    lambda pk: TriedTreatment.objects.filter(site__consultation_id=pk).order_by("id")
+)
+
+
+def consultation_with_chart(pk: int) -> Consultation:
+    """A consultation with everything the rules and the chart need, in three queries whose SQL
+    is written once per process (treatments.prepared: the ORM's building of them was most of
+    the consultation page's reading).
+
+    ``consultation.sites.all()`` holds its sites, by id, each knowing its consultation; each
+    site's ``tried_treatments`` lists what was tried there (``site.tried.all()`` would ask the
+    database again). ``Consultation.DoesNotExist`` when there is none.
+    """
+    found = _CONSULTATION(pk)
+    if not found:
+        raise Consultation.DoesNotExist(f"No consultation {pk}.")
+    consultation = found[0]
+    sites = _SITES(pk)
+    tried: dict[int, list[TriedTreatment]] = {site.pk: [] for site in sites}
+    for treatment in _TRIED(pk) if sites else ():
+        tried[treatment.site_id].append(treatment)
+    for site in sites:
+        site.tried_treatments = tried[site.pk]
+        LesionSite.consultation.field.set_cached_value(site, consultation)
+    set_prefetched(consultation, "sites", sites)
+    return consultation
 
 
 def consultation_facts(consultation: Consultation) -> dict:
-    """The rules' input for a consultation (DESIGN §3), age taken on the consultation's date."""
+    """The rules' input for a consultation from ``consultation_with_chart`` (DESIGN §3), age
+    taken on the consultation's date."""
     patient = consultation.patient
     return {
         "patient": {
@@ -134,7 +161,7 @@ def consultation_facts(consultation: Consultation) -> dict:
                 "months_present": site.months_present,
                 "tried": [
                     {"treatment": tried.treatment, "worked": tried.worked}
-                    for tried in site.tried.all()
+                    for tried in site.tried_treatments
                 ],
                 "red_flags": site.red_flags,
                 "active_inflammation": site.active_inflammation,

@@ -1,0 +1,132 @@
+"""Reads whose SQL is written once per process (treatments.prepared): the same rows, as the same
+objects, as the ORM's queryset gives, on SQLite and PostgreSQL alike."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db.models import Count, Prefetch
+
+from tests.factories import make_consultation, make_patient, make_site, sign
+from treatments import services
+from treatments.models import Consultation, LesionSite, TriedTreatment
+from treatments.prepared import PreparedRead, set_prefetched
+
+pytestmark = pytest.mark.django_db
+
+CONSULTATION = PreparedRead(
+    lambda pk: Consultation.objects.select_related("patient", "clinician", "signed_by").filter(
+        pk=pk
+    )
+)
+SITES = PreparedRead(lambda pk: LesionSite.objects.filter(consultation_id=pk).order_by("-id"))
+
+
+def fields_of(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.fields}
+
+
+def test_prepared_read_gives_what_the_queryset_gives(dermatologist):
+    consultation = make_consultation(clinician=dermatologist, date=date(2026, 3, 4))
+    for location, count, largest in (("cheek", 3, "1.5"), ("chin", 7, "2.25")):
+        make_site(consultation, location=location, count=count, largest_mm=Decimal(largest))
+    other = make_consultation(clinician=dermatologist)
+    make_site(other)
+
+    prepared = SITES(consultation.pk)
+    expected = list(LesionSite.objects.filter(consultation_id=consultation.pk).order_by("-id"))
+
+    assert [fields_of(site) for site in prepared] == [fields_of(site) for site in expected]
+    assert [type(site.largest_mm) for site in prepared] == [Decimal, Decimal]
+    assert all(not site._state.adding and site._state.db == "default" for site in prepared)
+    # Run again with another value: the same SQL, the other consultation's row.
+    assert [site.consultation_id for site in SITES(other.pk)] == [other.pk]
+
+
+def test_prepared_read_fills_what_it_selects_related(dermatologist, django_assert_num_queries):
+    consultation = sign(make_consultation(clinician=dermatologist, date=date(2026, 3, 4)))
+
+    with django_assert_num_queries(1):
+        (found,) = CONSULTATION(consultation.pk)
+        read = (found.patient.date_of_birth, found.clinician.username, found.signed_by.pk)
+
+    assert fields_of(found) == fields_of(Consultation.objects.get(pk=consultation.pk))
+    assert read == (consultation.patient.date_of_birth, dermatologist.username, dermatologist.pk)
+    assert isinstance(found.date, date) and isinstance(found.signed_at.year, int)
+
+
+def test_prepared_read_of_no_row_is_empty():
+    assert CONSULTATION(999_999) == []
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda pk: Consultation.objects.filter(pk=pk).annotate(n=Count("sites")),
+        lambda pk: Consultation.objects.filter(pk=pk).prefetch_related("sites"),
+        lambda pk: Consultation.objects.filter(pk=pk).only("id"),
+        lambda pk: Consultation.objects.all(),  # the value is not used
+    ],
+)
+def test_prepared_read_refuses_what_it_cannot_run_again(build):
+    with pytest.raises(ValueError):
+        PreparedRead(build)(1)
+
+
+def test_set_prefetched_answers_all_without_a_query_and_a_filter_with_one(
+    dermatologist, django_assert_num_queries
+):
+    consultation = make_consultation(clinician=dermatologist)
+    cheek = make_site(consultation, location="cheek")
+    make_site(consultation, location="forehead", side="midline")
+    found = Consultation.objects.get(pk=consultation.pk)
+
+    set_prefetched(found, "sites", [cheek])
+
+    with django_assert_num_queries(0):
+        assert list(found.sites.all()) == [cheek]
+    with django_assert_num_queries(1):
+        assert list(found.sites.filter(location="forehead").values_list("location", flat=True)) == [
+            "forehead"
+        ]
+
+
+def test_consultation_with_chart_loads_what_the_orm_would(dermatologist, django_assert_num_queries):
+    patient = make_patient(date_of_birth=date(1980, 2, 29))
+    consultation = make_consultation(clinician=dermatologist, patient=patient)
+    make_site(consultation, location="eyelid", tried=[("extraction", False), ("cryotherapy", True)])
+    make_site(consultation, location="cheek", largest_mm=Decimal("3.5"))
+    make_site(consultation, location="chin", side="midline", tried=[("chemical_peel", False)])
+    sites = LesionSite.objects.prefetch_related(
+        Prefetch("tried", TriedTreatment.objects.order_by("id"))
+    )
+    expected = (
+        Consultation.objects.select_related("patient", "clinician", "signed_by")
+        .prefetch_related(Prefetch("sites", queryset=sites.order_by("id")))
+        .get(pk=consultation.pk)
+    )
+
+    with django_assert_num_queries(3):
+        found = services.consultation_with_chart(consultation.pk)
+    with django_assert_num_queries(0):
+        loaded = [
+            (fields_of(site), [fields_of(t) for t in site.tried_treatments], site.consultation.pk)
+            for site in found.sites.all()
+        ]
+        facts = services.consultation_facts(found)
+
+    assert fields_of(found) == fields_of(expected)
+    assert fields_of(found.patient) == fields_of(expected.patient)
+    assert loaded == [
+        (fields_of(site), [fields_of(t) for t in site.tried.all()], consultation.pk)
+        for site in expected.sites.all()
+    ]
+    assert facts["sites"][0]["tried"] == [
+        {"treatment": "extraction", "worked": False},
+        {"treatment": "cryotherapy", "worked": True},
+    ]
+
+
+def test_consultation_with_chart_of_no_consultation_raises():
+    with pytest.raises(Consultation.DoesNotExist):
+        services.consultation_with_chart(999_999)
