@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django import forms
 from django.conf import settings
 from django.template import Context, Engine, RequestContext, engines
 from django.test import RequestFactory
@@ -298,3 +299,37 @@ def test_contraindication_flag_macro_is_the_django_partial(dermatologist):
     for planned in (flagged, plain):
         macro = macros().contraindication_flag(planned)
         assert as_django(macro) == django_partial("_contraindication_flag.html", planned=planned)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,  # the form of the page, from the record
+        {"date": "2999-01-01", "milia_type": "nonsense", "recurrent": "on", "notes": NASTY},
+        {
+            "date": "2026-01-02",
+            "initial-date": "2025-12-31",
+            "milia_type": "secondary",
+            "diagnosis_code": NASTY[:10],
+            "initial-diagnosis_code": "L72.0",
+            "notes": "",
+        },
+    ],
+)
+def test_widget_macro_draws_each_field_as_django_does(dermatologist, data):
+    consultation = make_consultation(clinician=dermatologist, notes=NASTY, diagnosis_code="L72.8")
+    form = ConsultationForm(data, instance=consultation)
+    form.is_valid()
+    macros = engines["jinja2"].env.get_template("treatments/_macros.html").make_module({})
+
+    for field in form:
+        drawn = str(macros.widget(field)).replace("&#39;", "&#x27;").replace("&#34;", "&quot;")
+        assert drawn == str(field), field.name
+
+
+def test_widget_macro_refuses_a_widget_it_does_not_draw(dermatologist):
+    form = ConsultationForm(instance=make_consultation(clinician=dermatologist))
+    form.fields["milia_type"].widget = forms.RadioSelect(choices=[("primary", "Primary")])
+
+    with pytest.raises(ValueError):
+        form["milia_type"].widgets_drawn()
