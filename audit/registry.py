@@ -26,6 +26,8 @@ from auditlog.registry import auditlog
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
+from milia_clinic.prepared import PreparedRead
+
 
 def no_patient(request, kwargs) -> list[int | None]:
     """A page about no one patient: one event, with no patient."""
@@ -109,6 +111,7 @@ class AuditRegistry:
         self.pages: dict[str, Access | Callable] = {}
         self.no_patient_data: dict[str, str] = {}
         self.no_patient_data_models: dict[str, str] = {}
+        self._patient_reads: dict[type[models.Model], PreparedRead] = {}
 
     # --- Models ---------------------------------------------------------------------------
 
@@ -133,6 +136,15 @@ class AuditRegistry:
         if model in self.records:
             raise ImproperlyConfigured(f"{model._meta.label} is already registered.")
         self.records[model] = Record(model, patient_id, read_action, list_action)
+        if isinstance(patient_id, str) and patient_id != "pk":
+            # Asked on every audited page: its SQL written once per process (issue 14).
+            self._patient_reads[model] = PreparedRead(
+                lambda pk: (
+                    model._base_manager.filter(pk=pk)
+                    .order_by()
+                    .values_list(patient_id, flat=True)[:1]
+                )
+            )
 
     def register_no_patient_data_model(self, label: str, reason: str) -> None:
         """A model of the Django admin (``app_label.model_name``) that holds no patient data."""
@@ -205,8 +217,11 @@ class AuditRegistry:
         if callable(record.patient_id):
             row = model._base_manager.filter(pk=pk).first()
             return record.patient_id(row) if row is not None else None
-        found = model._base_manager.filter(pk=pk).values_list(record.patient_id, flat=True)
-        return found.first()
+        if not str(pk).isdigit():
+            found = model._base_manager.filter(pk=pk).values_list(record.patient_id, flat=True)
+            return found.first()
+        found = self._patient_reads[model](int(pk))
+        return found[0] if found else None
 
     def patient_ids_of(self, rows: Sequence[models.Model]) -> list[int]:
         """The patients of these rows of one record model, in one query at most (none for a

@@ -1,4 +1,4 @@
-"""Reads whose SQL is written once per process (treatments.prepared): the same rows, as the same
+"""Reads whose SQL is written once per process (milia_clinic.prepared): the same rows, as the same
 objects, as the ORM's queryset gives, on SQLite and PostgreSQL alike."""
 
 from datetime import date
@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from django.db.models import Count, Prefetch
 
+from milia_clinic.prepared import PreparedRead, set_prefetched
 from tests.factories import make_consultation, make_patient, make_site, sign
 from treatments import services
 from treatments.models import Consultation, LesionSite, TriedTreatment
-from treatments.prepared import PreparedRead, set_prefetched
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +55,19 @@ def test_prepared_read_fills_what_it_selects_related(dermatologist, django_asser
     assert isinstance(found.date, date) and isinstance(found.signed_at.year, int)
 
 
+def test_prepared_read_of_one_field_gives_its_values(dermatologist):
+    consultation = make_consultation(clinician=dermatologist)
+    site = make_site(consultation)
+    patient_of_site = PreparedRead(
+        lambda pk: LesionSite.objects.filter(pk=pk).values_list(
+            "consultation__patient_id", flat=True
+        )
+    )
+
+    assert patient_of_site(site.pk) == [consultation.patient_id]
+    assert patient_of_site(999_999) == []
+
+
 def test_prepared_read_of_no_row_is_empty():
     assert CONSULTATION(999_999) == []
 
@@ -66,6 +79,7 @@ def test_prepared_read_of_no_row_is_empty():
         lambda pk: Consultation.objects.filter(pk=pk).prefetch_related("sites"),
         lambda pk: Consultation.objects.filter(pk=pk).only("id"),
         lambda pk: Consultation.objects.all(),  # the value is not used
+        lambda pk: Consultation.objects.filter(pk=pk).values_list("id", "date"),
     ],
 )
 def test_prepared_read_refuses_what_it_cannot_run_again(build):

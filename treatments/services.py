@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import get_text_list
 
+from milia_clinic.prepared import PreparedRead, set_prefetched
 from treatments import photos, planning, reference, rules
 from treatments.models import (
     ClinicalPhoto,
@@ -37,7 +38,6 @@ from treatments.models import (
     TriedTreatment,
 )
 from treatments.permissions import is_open_for_change
-from treatments.prepared import PreparedRead, set_prefetched
 from treatments.roles import ROLE_PERMISSIONS
 
 
@@ -110,7 +110,7 @@ _TRIED = PreparedRead(
 
 def consultation_with_chart(pk: int) -> Consultation:
     """A consultation with everything the rules and the chart need, in three queries whose SQL
-    is written once per process (treatments.prepared: the ORM's building of them was most of
+    is written once per process (milia_clinic.prepared: the ORM's building of them was most of
     the consultation page's reading).
 
     ``consultation.sites.all()`` holds its sites, by id, each knowing its consultation; each

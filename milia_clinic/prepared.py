@@ -5,8 +5,9 @@ three queries took about 2.5 ms of CPU to build and turn into objects, against 0
 PostgreSQL to answer. A ``PreparedRead`` has the ORM compile its queryset once per database
 connection, with a marker in place of the one value that changes (a primary key), then runs
 that SQL with the real value and builds the instances exactly as the ORM does (its converters,
-``Model.from_db`` and its ``select_related`` populators). The SQL and the objects are the ORM's
-own: only the building is not repeated.
+``Model.from_db`` and its ``select_related`` populators), or, for ``values_list(..., flat=True)``,
+the values. The SQL and the objects are the ORM's own: only the building is not repeated.
+Shared by the apps (the audit finds a page's patient with one).
 """
 
 import weakref
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 from django.db import connections
 from django.db.models import Model, QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models.query import FlatValuesListIterable, get_related_populators
 
 # The value a read is compiled with, found again among the SQL's parameters: an id no row has.
 _MARKER = -7_654_321_987
@@ -25,7 +26,7 @@ _MARKER = -7_654_321_987
 class _Compiled:
     sql: str
     params: tuple  # with _MARKER where the value goes
-    model: type[Model]
+    model: type[Model] | None  # None: a flat values_list, one value a row
     fields_start: int
     fields_end: int
     init_list: list[str]
@@ -35,15 +36,15 @@ class _Compiled:
 
 class PreparedRead:
     """``PreparedRead(lambda pk: Model.objects.filter(...=pk))``: ``read(pk)`` is the list the
-    queryset would give for ``pk``. The queryset may select related rows; it may not annotate,
-    defer or prefetch."""
+    queryset would give for ``pk``. The queryset gives instances, and may select related rows,
+    or is a ``values_list`` of one field, ``flat``; it may not annotate, defer or prefetch."""
 
     def __init__(self, build: Callable[[int], QuerySet]):
         self._build = build
         # One compilation per connection: a connection's converters belong to it.
         self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def __call__(self, value: int, *, using: str = "default") -> list[Model]:
+    def __call__(self, value: int, *, using: str = "default") -> list:
         connection = connections[using]
         compiled = self._compiled.get(connection)
         if compiled is None:
@@ -59,6 +60,9 @@ class PreparedRead:
                 for position, converters, expression in compiled.converters:
                     for converter in converters:
                         row[position] = converter(row[position], expression, connection)
+            if compiled.model is None:
+                instances.append(row[0])
+                continue
             instance = compiled.model.from_db(
                 using, compiled.init_list, row[compiled.fields_start : compiled.fields_end]
             )
@@ -72,16 +76,22 @@ class PreparedRead:
         query = queryset.query
         if query.annotations or query.deferred_loading[0] or queryset._prefetch_related_lookups:
             raise ValueError("a prepared read selects whole rows, with no annotation or prefetch")
+        flat = queryset._iterable_class is FlatValuesListIterable
+        if queryset._fields and not flat:
+            raise ValueError("a prepared read gives instances or, from values_list, one value")
         compiler = query.get_compiler(using=using)
         sql, params = compiler.as_sql()
         if _MARKER not in params:
             raise ValueError("a prepared read's queryset must use the value it is given")
         select, klass_info = compiler.select, compiler.klass_info
+        converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
+        converters = [(position, *found) for position, found in converters.items()]
+        if flat:
+            return _Compiled(sql, tuple(params), None, 0, 1, [], converters, [])
         fields_start, fields_end = (
             klass_info["select_fields"][0],
             klass_info["select_fields"][-1] + 1,
         )
-        converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
         return _Compiled(
             sql=sql,
             params=tuple(params),
@@ -89,7 +99,7 @@ class PreparedRead:
             fields_start=fields_start,
             fields_end=fields_end,
             init_list=[column[0].target.attname for column in select[fields_start:fields_end]],
-            converters=[(position, *found) for position, found in converters.items()],
+            converters=converters,
             populators=get_related_populators(klass_info, select, using),
         )
 
