@@ -3,20 +3,25 @@
 Building a query costs Django's ORM more than running it: on the consultation page the chart's
 three queries took about 2.5 ms of CPU to build and turn into objects, against 0.05 ms each for
 PostgreSQL to answer. A ``PreparedRead`` has the ORM compile its queryset once per database
-connection, with a marker in place of the one value that changes (a primary key), then runs
-that SQL with the real value and builds the instances exactly as the ORM does (its converters,
-``Model.from_db`` and its ``select_related`` populators), or, for ``values_list(..., flat=True)``,
-the values. The SQL and the objects are the ORM's own: only the building is not repeated.
+connection, with a marker in place of the one value that changes (a primary key), if any, then
+runs that SQL with the real value and builds the instances exactly as the ORM does (its
+converters, ``Model.from_db`` and its ``select_related`` populators), or the values of a
+``values_list``. The SQL and the objects are the ORM's own: only the building is not repeated.
 Shared by the apps (the audit finds a page's patient with one).
 """
 
+import inspect
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connections
 from django.db.models import Model, QuerySet
-from django.db.models.query import FlatValuesListIterable, get_related_populators
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
 
 # The value a read is compiled with, found again among the SQL's parameters: an id no row has.
 _MARKER = -7_654_321_987
@@ -26,7 +31,8 @@ _MARKER = -7_654_321_987
 class _Compiled:
     sql: str
     params: tuple  # with _MARKER where the value goes
-    model: type[Model] | None  # None: a flat values_list, one value a row
+    shape: str  # "instances", "values" (a flat values_list) or "tuples" (a values_list)
+    model: type[Model] | None
     fields_start: int
     fields_end: int
     init_list: list[str]
@@ -36,65 +42,75 @@ class _Compiled:
 
 class PreparedRead:
     """``PreparedRead(lambda pk: Model.objects.filter(...=pk))``: ``read(pk)`` is the list the
-    queryset would give for ``pk``. The queryset gives instances, and may select related rows,
-    or is a ``values_list`` of one field, ``flat``; it may not annotate, defer or prefetch."""
+    queryset would give for ``pk`` (``PreparedRead(lambda: ...)``, ``read()``: a read of no
+    value). The queryset gives instances, and may select related rows, or is a
+    ``values_list``, flat or not; it may not annotate, defer or prefetch."""
 
-    def __init__(self, build: Callable[[int], QuerySet]):
+    def __init__(self, build: Callable[..., QuerySet]):
         self._build = build
+        self._takes_value = len(inspect.signature(build).parameters) == 1
         # One compilation per connection: a connection's converters belong to it.
         self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def __call__(self, value: int, *, using: str = "default") -> list:
+    def __call__(self, *value: int, using: str = "default") -> list:
+        if len(value) != self._takes_value:
+            raise TypeError(f"this read takes {int(self._takes_value)} value, not {len(value)}")
         connection = connections[using]
         compiled = self._compiled.get(connection)
         if compiled is None:
             compiled = self._compiled[connection] = self._compile(using)
-        params = [int(value) if param == _MARKER else param for param in compiled.params]
+        params = [int(value[0]) if param == _MARKER else param for param in compiled.params]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
-        instances = []
+        found = []
         for row in rows:
             if compiled.converters:
                 row = list(row)
                 for position, converters, expression in compiled.converters:
                     for converter in converters:
                         row[position] = converter(row[position], expression, connection)
-            if compiled.model is None:
-                instances.append(row[0])
-                continue
-            instance = compiled.model.from_db(
-                using, compiled.init_list, row[compiled.fields_start : compiled.fields_end]
-            )
-            for populator in compiled.populators:
-                populator.populate(row, instance)
-            instances.append(instance)
-        return instances
+            if compiled.shape == "values":
+                found.append(row[0])
+            elif compiled.shape == "tuples":
+                found.append(tuple(row))
+            else:
+                instance = compiled.model.from_db(
+                    using, compiled.init_list, row[compiled.fields_start : compiled.fields_end]
+                )
+                for populator in compiled.populators:
+                    populator.populate(row, instance)
+                found.append(instance)
+        return found
 
     def _compile(self, using: str) -> _Compiled:
-        queryset = self._build(_MARKER)
+        queryset = self._build(_MARKER) if self._takes_value else self._build()
         query = queryset.query
         if query.annotations or query.deferred_loading[0] or queryset._prefetch_related_lookups:
             raise ValueError("a prepared read selects whole rows, with no annotation or prefetch")
-        flat = queryset._iterable_class is FlatValuesListIterable
-        if queryset._fields and not flat:
-            raise ValueError("a prepared read gives instances or, from values_list, one value")
+        if queryset._iterable_class is FlatValuesListIterable:
+            shape = "values"
+        elif queryset._iterable_class is ValuesListIterable:
+            shape = "tuples"
+        elif queryset._fields:
+            raise ValueError("a prepared read gives instances or a values_list, not dicts")
+        else:
+            shape = "instances"
         compiler = query.get_compiler(using=using)
         sql, params = compiler.as_sql()
-        if _MARKER not in params:
+        if self._takes_value and _MARKER not in params:
             raise ValueError("a prepared read's queryset must use the value it is given")
         select, klass_info = compiler.select, compiler.klass_info
         converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
         converters = [(position, *found) for position, found in converters.items()]
-        if flat:
-            return _Compiled(sql, tuple(params), None, 0, 1, [], converters, [])
-        fields_start, fields_end = (
-            klass_info["select_fields"][0],
-            klass_info["select_fields"][-1] + 1,
-        )
+        if shape != "instances":
+            return _Compiled(sql, tuple(params), shape, None, 0, 0, [], converters, [])
+        fields_start = klass_info["select_fields"][0]
+        fields_end = klass_info["select_fields"][-1] + 1
         return _Compiled(
             sql=sql,
             params=tuple(params),
+            shape=shape,
             model=klass_info["model"],
             fields_start=fields_start,
             fields_end=fields_end,

@@ -68,6 +68,15 @@ def test_prepared_read_of_one_field_gives_its_values(dermatologist):
     assert patient_of_site(999_999) == []
 
 
+def test_prepared_read_of_no_value_gives_rows_of_values(dermatologist):
+    consultation = make_consultation(clinician=dermatologist, date=date(2026, 3, 4))
+    dates = PreparedRead(lambda: Consultation.objects.order_by("id").values_list("id", "date"))
+
+    assert dates() == [(consultation.pk, date(2026, 3, 4))]
+    with pytest.raises(TypeError):
+        dates(consultation.pk)
+
+
 def test_prepared_read_of_no_row_is_empty():
     assert CONSULTATION(999_999) == []
 
@@ -79,7 +88,7 @@ def test_prepared_read_of_no_row_is_empty():
         lambda pk: Consultation.objects.filter(pk=pk).prefetch_related("sites"),
         lambda pk: Consultation.objects.filter(pk=pk).only("id"),
         lambda pk: Consultation.objects.all(),  # the value is not used
-        lambda pk: Consultation.objects.filter(pk=pk).values_list("id", "date"),
+        lambda pk: Consultation.objects.filter(pk=pk).values("id", "date"),
     ],
 )
 def test_prepared_read_refuses_what_it_cannot_run_again(build):

@@ -606,17 +606,18 @@ class Recommendation(models.Model):
         return f"Recommendation {self.pk} (rules {self.rules_version})"
 
 
+def plan_treatments() -> models.Prefetch:
+    """A plan's planned treatments with their treatment and sites, to prefetch (two queries)."""
+    return models.Prefetch(
+        "treatments",
+        queryset=PlannedTreatment.objects.select_related("treatment").prefetch_related("sites"),
+    )
+
+
 class PlanQuerySet(models.QuerySet):
     def with_treatments(self) -> "PlanQuerySet":
         """Each plan with its planned treatments, their treatment and sites: three queries."""
-        return self.prefetch_related(
-            models.Prefetch(
-                "treatments",
-                queryset=PlannedTreatment.objects.select_related("treatment").prefetch_related(
-                    "sites"
-                ),
-            )
-        )
+        return self.prefetch_related(plan_treatments())
 
 
 class Plan(models.Model):

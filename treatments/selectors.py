@@ -7,11 +7,12 @@ these return.
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, F, Max, Prefetch, Q
+from django.db.models import Count, F, Max, Prefetch, Q, prefetch_related_objects
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.text import get_text_list
 
+from milia_clinic.prepared import PreparedRead
 from treatments import dates, display, outcomes, planning, services
 from treatments.models import (
     ClinicalPhoto,
@@ -25,6 +26,7 @@ from treatments.models import (
     Session,
     SiteOutcome,
     Treatment,
+    plan_treatments,
 )
 from treatments.permissions import can_change_consultation
 from treatments.rules import CaseResult, Finding, InvalidCase, site_title
@@ -59,13 +61,25 @@ def consultation_with_chart(pk: int) -> Consultation:
     return services.consultation_with_chart(pk)
 
 
+# The chart page's reads besides the chart itself, their SQL written once per process.
+_TREATMENT_NAMES = PreparedRead(lambda: Treatment.objects.values_list("code", "name"))
+_PLAN = PreparedRead(lambda pk: Plan.objects.filter(consultation_id=pk))
+
+
+def _plan_of(consultation_id: int) -> Plan | None:
+    """A consultation's plan, if any, with its treatments (one query, three with a plan)."""
+    found = _PLAN(consultation_id)
+    prefetch_related_objects(found, plan_treatments())
+    return found[0] if found else None
+
+
 def consultation_chart(pk: int, *, user) -> Chart:
     """The chart of a consultation for ``user``; ``Consultation.DoesNotExist`` when none."""
     consultation = services.consultation_with_chart(pk)
     sites = list(consultation.sites.all())
     result, refused = _advice_of(consultation)
-    names = dict(Treatment.objects.values_list("code", "name"))
-    plan = Plan.objects.filter(consultation=consultation).with_treatments().first()
+    names = dict(_TREATMENT_NAMES())
+    plan = _plan_of(consultation.pk)
     return Chart(
         consultation=consultation,
         patient=consultation.patient,
@@ -116,7 +130,7 @@ def site_advice(site_pk: int, *, shown_version: int | None) -> SiteAdvice:
     position = next(n for n, site in enumerate(sites) if site.pk == site_pk)
     options = ()
     if result is not None:
-        names = dict(Treatment.objects.values_list("code", "name"))
+        names = dict(_TREATMENT_NAMES())
         options = display.site_options(result.sites[position], names)
     return SiteAdvice(
         consultation=consultation,
