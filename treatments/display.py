@@ -21,7 +21,7 @@ from treatments.rules import (
     in_sentence,
     join_words,
 )
-from treatments.rules.by_site import site_groups, where_sentence
+from treatments.rules.by_site import sentence_of, site_groups
 
 _STATUS_LOOK = {
     # status: (icon, Bootstrap colour); the words are the vocabulary's
@@ -42,8 +42,11 @@ class StatusBadge:
 
     @classmethod
     def of(cls, status: str) -> "StatusBadge":
-        label, icon, colour = STATUS_DISPLAY[status]
-        return cls(status, label, icon, colour)
+        return STATUS_BADGES[status]
+
+
+# One badge per status, shared: a chart of twenty sites shows some hundred.
+STATUS_BADGES = {status: StatusBadge(status, *STATUS_DISPLAY[status]) for status in STATUSES}
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class OptionRow:
     where: tuple[SiteGroup, ...] = ()
 
 
-def _where(option: Option, result: CaseResult) -> tuple[SiteGroup, ...]:
+def _where(option: Option, groups) -> tuple[SiteGroup, ...]:
     """By status, the sites and the reasons given there that the option does not list already."""
     own = {reason.rule for reason in option.reasons}
     return tuple(
@@ -83,7 +86,7 @@ def _where(option: Option, result: CaseResult) -> tuple[SiteGroup, ...]:
             if group.status != option.status
             else (),
         )
-        for group in site_groups(option.treatment, result)
+        for group in groups
     )
 
 
@@ -107,7 +110,8 @@ class SiteRow:
 def _option_row(option: Option, names: dict[str, str], result: CaseResult | None) -> OptionRow:
     """One option as a row; ``result`` (the case, when it has several sites) adds where it
     holds."""
-    where = _where(option, result) if result is not None else ()
+    groups = site_groups(option.treatment, result) if result is not None else ()
+    where = _where(option, groups)
     return OptionRow(
         code=option.treatment,
         name=names[option.treatment],
@@ -116,7 +120,7 @@ def _option_row(option: Option, names: dict[str, str], result: CaseResult | None
         reasons=option.reasons,
         cautions=option.cautions,
         course_note=course_description(option.treatment, option.course),
-        where_text=where_sentence(option.treatment, result) if result is not None else "",
+        where_text=sentence_of(groups),
         where=where,
     )
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from treatments.rules.results import CaseResult, Finding
 from treatments.rules.vocabulary import STATUSES, Status, join_words, site_words
 
-__all__ = ["SiteGroup", "site_groups", "where_sentence"]
+__all__ = ["SiteGroup", "sentence_of", "site_groups", "where_sentence"]
 
 _STATUS_WHERE = {
     Status.RECOMMENDED: "recommended for",
@@ -82,5 +82,10 @@ def site_groups(treatment: str, result: CaseResult) -> tuple[SiteGroup, ...]:
 def where_sentence(treatment: str, result: CaseResult) -> str:
     """Where ``treatment`` holds, as one sentence: "Recommended for forehead and cheek (both
     sides); contraindicated at eyelid (both sides)." Empty for a case without sites."""
-    phrases = "; ".join(group.phrase for group in site_groups(treatment, result))
+    return sentence_of(site_groups(treatment, result))
+
+
+def sentence_of(groups: tuple[SiteGroup, ...]) -> str:
+    """``where_sentence`` of the groups ``site_groups`` gave."""
+    phrases = "; ".join(group.phrase for group in groups)
     return f"{phrases[:1].upper()}{phrases[1:]}." if phrases else ""
