@@ -71,7 +71,9 @@ def main() -> None:
             "django.contrib.auth.context_processors.auth",
         ],
     ).get_template("treatments/_chart.html")
-    old_context = context | {"site_links": [link[:3] for link in context["site_links"]]}
+    old_context = context | {
+        "site_links": [(row.site, row.edit_url, row.delete_url) for row in context["charted_sites"]]
+    }
 
     def django_render():
         return reference.render(RequestContext(request, old_context))

@@ -50,7 +50,9 @@ def request_of(user):
 
 def reference_context(context):
     # The old view handed the fragment (site, edit address, remove address) for each site.
-    return context | {"site_links": [link[:3] for link in context["site_links"]]}
+    return context | {
+        "site_links": [(row.site, row.edit_url, row.delete_url) for row in context["charted_sites"]]
+    }
 
 
 def both(consultation, user, **changes):

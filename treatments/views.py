@@ -19,6 +19,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -54,6 +55,7 @@ from treatments.models import (
     Treatment,
     TreatmentCode,
 )
+from treatments.rules import DEPTH_LABELS
 
 PATIENTS_PER_PAGE = 25
 SESSIONS_PER_PAGE = 50
@@ -693,13 +695,42 @@ def _chart_or_404(request, pk: int) -> selectors.Chart:
         raise Http404("No such consultation.") from None
 
 
-class SiteLinks(NamedTuple):
-    """A charted site with the addresses the chart fragment links it to."""
+class ChartedSite(NamedTuple):
+    """A row of the chart's sites table: the site, its words ready (the table printed each
+    through Django's filters and display methods, a seventh of the 20-site page) and the
+    addresses of its edit, remove and photos pages."""
 
     site: LesionSite
+    title: str  # "Left eyelid"
+    name: str  # "left eyelid", within a sentence
+    tried: str  # "mechanical extraction (did not work); cryotherapy (worked)"
+    depth: str  # "Superficial"
+    present: str  # "6 months"
     edit_url: str
     delete_url: str
     photos_url: str
+
+
+def _charted_sites(sites: list[LesionSite]) -> list[ChartedSite]:
+    edit_url, delete_url = _url_of("treatments:site_update"), _url_of("treatments:site_delete")
+    photos_url = _url_of("treatments:site_photos")
+    rows = []
+    for site in sites:
+        title = str(site)
+        rows.append(
+            ChartedSite(
+                site=site,
+                title=title,
+                name=title.lower(),
+                tried="; ".join(str(tried).lower() for tried in site.tried_treatments),
+                depth=DEPTH_LABELS.get(site.depth, site.depth),
+                present=f"{site.months_present} month{pluralize(site.months_present)}",
+                edit_url=edit_url(site.pk),
+                delete_url=delete_url(site.pk),
+                photos_url=photos_url(site.pk),
+            )
+        )
+    return rows
 
 
 def _chart_context(request, chart: selectors.Chart) -> dict:
@@ -710,8 +741,6 @@ def _chart_context(request, chart: selectors.Chart) -> dict:
     charted = {(site.location, site.side): n for n, site in enumerate(chart.sites, start=1)}
     # One reverse() for the 27 regions of the map, not one each.
     site_create = reverse("treatments:site_create", args=[consultation.pk])
-    edit_url, delete_url = _url_of("treatments:site_update"), _url_of("treatments:site_delete")
-    photos_url = _url_of("treatments:site_photos")
     rules_url = reverse("treatments:rules_reference")
     return {
         "chart": chart,
@@ -730,11 +759,7 @@ def _chart_context(request, chart: selectors.Chart) -> dict:
         if chart.can_edit
         else None,
         "other_url": _site_url(request, site_create, "other", "midline"),
-        # Each site with the addresses of its edit, remove and photos pages.
-        "site_links": [
-            SiteLinks(site, edit_url(site.pk), delete_url(site.pk), photos_url(site.pk))
-            for site in chart.sites
-        ],
+        "charted_sites": _charted_sites(chart.sites),
         "can_view_photos": request.user.has_perm("treatments.view_clinicalphoto"),
         "plan_edit_url": reverse("treatments:plan_edit", args=[consultation.pk])
         if chart.can_edit
