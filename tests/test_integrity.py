@@ -832,3 +832,24 @@ def test_the_recommend_command_refuses_hostile_json_as_bad_input(tmp_path, body)
 
     assert refused.value.returncode == 2
     assert "nested too deeply or holding a number too long" in str(refused.value)
+
+
+def test_map_region_tokens_are_salted_hmacs_of_the_user_and_region(settings, dermatologist):
+    from django.test import RequestFactory
+    from django.utils.crypto import salted_hmac
+
+    from treatments.views import _region_tokens
+
+    request = RequestFactory().get("/")
+    request.user = dermatologist
+    for secret in ("one secret", "another secret"):
+        settings.SECRET_KEY = secret
+        token = _region_tokens(request)
+        for location, side in (("eyelid", "left"), ("other", "midline")):
+            expected = salted_hmac(
+                "treatments.views.region",
+                f"{dermatologist.pk}:{location}:{side}",
+                secret=secret,
+                algorithm="sha256",
+            ).hexdigest()[:20]
+            assert token(location, side) == expected
