@@ -149,3 +149,12 @@ def test_a_finding_is_escaped_once_and_printed_the_same_each_time():
         templating.finding_markup(Finding("X-1", finding.text, finding.source), "/rules/?a=1&b=2")
         is first
     )
+
+
+def test_status_cell_escapes_the_treatment_name():
+    cell = templating.status_cell_markup('Peel <b>"A"</b>', StatusBadge.of("contraindicated"))
+
+    assert cell == (
+        '<li class="list-inline-item status-cell status-cell--contraindicated">'
+        '<span aria-hidden="true">✖</span> Peel &lt;b&gt;&#34;A&#34;&lt;/b&gt;: contraindicated</li>'
+    )

@@ -47,6 +47,22 @@ def finding_markup(finding, rules_url: str) -> Markup:
     )
 
 
+# A cell of the advice panel's "By site" list: a treatment's status at a site. Twenty sites print
+# a hundred, from five treatments and four statuses: each is written once per process.
+_STATUS_CELL = Markup(
+    '<li class="list-inline-item status-cell status-cell--{status}"><span aria-hidden="true">'
+    "{icon}</span> {name}: {label}</li>"
+)
+
+
+@lru_cache(maxsize=256)
+def status_cell_markup(name: str, badge) -> Markup:
+    """``{{ name|status_cell(badge) }}``: the status ``badge`` of the treatment ``name``."""
+    return _STATUS_CELL.format(
+        status=badge.status, icon=badge.icon, name=name, label=badge.label.lower()
+    )
+
+
 # Django's own filters, so that a value prints exactly as it did in the Django templates.
 FILTERS = {
     "date": _in_local_time(defaultfilters.date),
@@ -60,11 +76,12 @@ FILTERS = {
 
 def environment(**options) -> Environment:
     """The environment of the Jinja2 backend in settings: autoescape always on, Django's
-    filters, and ``finding``."""
+    filters, ``finding`` and ``status_cell``."""
     options.pop("autoescape", None)
     env = Environment(autoescape=True, **options)
     env.filters.update(FILTERS)
     env.filters["finding"] = finding_markup
+    env.filters["status_cell"] = status_cell_markup
     return env
 
 
