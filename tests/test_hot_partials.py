@@ -156,5 +156,6 @@ def test_status_cell_escapes_the_treatment_name():
 
     assert cell == (
         '<li class="list-inline-item status-cell status-cell--contraindicated">'
-        '<span aria-hidden="true">✖</span> Peel &lt;b&gt;&#34;A&#34;&lt;/b&gt;: contraindicated</li>'
+        '<span aria-hidden="true">✖</span> Peel &lt;b&gt;&#34;A&#34;&lt;/b&gt;: '
+        "contraindicated</li>"
     )
