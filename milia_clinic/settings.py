@@ -146,6 +146,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         f"-c lock_timeout={int(DATABASE_LOCK_TIMEOUT_SECONDS * 1000)}"
         f" -c statement_timeout={int(DATABASE_STATEMENT_TIMEOUT_SECONDS * 1000)}"
     )
+# The hot reads written once per process (milia_clinic.prepared) are also prepared once per
+# PostgreSQL connection: planning them cost PostgreSQL three to six times running them. Off for
+# a connection pooler that does not keep a session's prepared statements (PgBouncer in
+# transaction mode; README "Configuration").
+PREPARED_STATEMENTS = env_bool("DJANGO_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------------

@@ -153,3 +153,49 @@ def test_consultation_with_chart_loads_what_the_orm_would(dermatologist, django_
 def test_consultation_with_chart_of_no_consultation_raises():
     with pytest.raises(Consultation.DoesNotExist):
         services.consultation_with_chart(999_999)
+
+
+# --- Prepared once per PostgreSQL connection ----------------------------------------------------
+
+
+def test_server_side_statement_numbers_the_parameters_and_keeps_percent_signs():
+    from milia_clinic.prepared import _statement
+
+    name, prepare, execute = _statement("SELECT a FROM t WHERE b = %s AND c LIKE 'x%%' AND d = %s")
+
+    assert prepare == f"PREPARE {name} AS SELECT a FROM t WHERE b = $1 AND c LIKE 'x%' AND d = $2"
+    assert execute == f"EXECUTE {name}(%s, %s)"
+    assert _statement("SELECT 1")[2] == f"EXECUTE {_statement('SELECT 1')[0]}"
+
+
+def test_server_side_is_the_query_itself_where_statements_are_not_prepared(settings):
+    from django.db import connection
+
+    from milia_clinic.prepared import server_side
+
+    settings.PREPARED_STATEMENTS = False
+    assert server_side("SELECT %s") == "SELECT %s"
+    settings.PREPARED_STATEMENTS = True
+    expected = "SELECT %s" if connection.vendor != "postgresql" else "EXECUTE milia_"
+    assert server_side("SELECT %s").startswith(expected)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reads_prepare_again_on_a_new_connection(dermatologist):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's (CI runs PostgreSQL)")
+    consultation = make_consultation(clinician=dermatologist)
+    make_site(consultation)
+
+    first = services.consultation_with_chart(consultation.pk)
+    connection.close()  # a new connection has no prepared statement
+    again = services.consultation_with_chart(consultation.pk)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'milia_%%'")
+        (prepared,) = cursor.fetchone()
+    assert prepared >= 3
+    assert fields_of(again) == fields_of(first)
+    assert [fields_of(s) for s in again.sites.all()] == [fields_of(s) for s in first.sites.all()]

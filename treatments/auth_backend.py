@@ -18,6 +18,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 from django.db.models import Q
 
+from milia_clinic.prepared import server_side
+
 # The permissions column: "app_label.codename" joined by this (neither part can hold it).
 _SEPARATOR = ","
 # The same aggregate under each database's name for it.
@@ -58,7 +60,8 @@ class RolePermissionBackend(ModelBackend):
     def get_user(self, user_id):
         users = get_user_model()._default_manager
         sql = _user_with_permissions_sql(connections[users.db].vendor)
-        user = next(iter(users.raw(sql, [user_id])), None)
+        # Prepared once per connection on PostgreSQL: planning this query took it 0.3 ms.
+        user = next(iter(users.raw(server_side(sql, users.db), [user_id])), None)
         if user is None or not self.user_can_authenticate(user):
             return None
         if not user.is_superuser:  # a superuser holds every permission: read when asked

@@ -2,7 +2,8 @@
 
 Django's database session store builds its query with the ORM on every request; building it
 costs more than running it, and every signed-in request reads its session. The query here is
-the same (the session's row by its key, unless expired) as plain SQL with two parameters.
+the same (the session's row by its key, unless expired) as plain SQL with two parameters,
+prepared once per PostgreSQL connection (milia_clinic.prepared.server_side).
 Writing, expiring and deleting sessions are Django's own.
 """
 
@@ -11,6 +12,8 @@ from functools import cache
 from django.contrib.sessions.backends import db
 from django.db import router
 from django.utils import timezone
+
+from milia_clinic.prepared import server_side
 
 
 @cache
@@ -27,8 +30,10 @@ class SessionStore(db.SessionStore):
         model = self.model
         if self.session_key is None:  # no cookie, or one of the wrong shape
             return None
-        rows = model.objects.db_manager(router.db_for_read(model)).raw(
-            _session_sql(model._meta.db_table), [self.session_key, timezone.now()]
+        using = router.db_for_read(model)
+        rows = model.objects.db_manager(using).raw(
+            server_side(_session_sql(model._meta.db_table), using),
+            [self.session_key, timezone.now()],
         )
         session = next(iter(rows), None)
         if session is None:
