@@ -119,6 +119,8 @@ class Thresholds:
             return DEFAULT_THRESHOLDS
         if not isinstance(overrides, Mapping):
             raise ValueError("thresholds must be a mapping of names to values")
+        if not overrides:
+            return DEFAULT_THRESHOLDS  # the usual case (settings hold {}); equal to cls()
         names = [f.name for f in fields(cls)]
         unknown = [str(key) for key in overrides if key not in names]
         if unknown:
