@@ -81,13 +81,7 @@ class SiteResult:
     options: tuple[Option, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "location": self.location,
-            "side": self.side,
-            "eye_area": self.eye_area,
-            "options": [option.to_dict() for option in self.options],
-        }
+        return _site_dict(self, {})
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SiteResult:
@@ -108,10 +102,13 @@ class CaseResult:
     advice: tuple[Finding, ...]
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-ready dicts. Read-only: sites with the same rule hits share their
+        Option objects (`evaluate`), and then share one dict per option here too."""
+        written: dict[int, dict[str, Any]] = {}
         return {
             "rules_version": self.rules_version,
-            "options": [option.to_dict() for option in self.options],
-            "sites": [site.to_dict() for site in self.sites],
+            "options": _option_dicts(self.options, written),
+            "sites": [_site_dict(site, written) for site in self.sites],
             "advice": [finding.to_dict() for finding in self.advice],
         }
 
@@ -124,6 +121,28 @@ class CaseResult:
             tuple(SiteResult.from_dict(s) for s in data["sites"]),
             tuple(Finding.from_dict(f) for f in data["advice"]),
         )
+
+
+def _site_dict(site: SiteResult, written: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "index": site.index,
+        "location": site.location,
+        "side": site.side,
+        "eye_area": site.eye_area,
+        "options": _option_dicts(site.options, written),
+    }
+
+
+def _option_dicts(options: tuple[Option, ...], written: dict[int, dict[str, Any]]) -> list:
+    """Each option's dict, written once per option object: `written` maps id(option) to its
+    dict for the duration of one `to_dict` call (the options outlive it, so ids stay unique)."""
+    dicts = []
+    for option in options:
+        written_dict = written.get(id(option))
+        if written_dict is None:
+            written_dict = written[id(option)] = option.to_dict()
+        dicts.append(written_dict)
+    return dicts
 
 
 COURSES: dict[str, Course] = {
