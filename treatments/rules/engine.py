@@ -83,7 +83,9 @@ def _compile() -> tuple[tuple, dict, dict, tuple]:
 
 
 _SITE_PREDICATES, _VERDICTS, _CAUTIONS, _ADVICE = _compile()
-_HOLDS = -1  # the slot of a case-level row already known to hold
+# The slot of a case-level row already known to hold: a site's hits end with True, so that
+# `hits[slot]` answers for every row.
+_HOLDS = -1
 
 
 def _rows_for_case(patient, agg, th):
@@ -121,31 +123,36 @@ def _rank(
     is never first while another option there is not contraindicated.
     """
     keyed = sorted(
-        (
-            _RANK_ORDER[status],
-            eye_site and treatment in _NEVER_FIRST_AT_EYE,
-            len(cautions),
-            _TREATMENT_ORDER[treatment],
-            status,
-            reasons,
-            cautions,
-        )
-        for treatment, status, reasons, cautions in assessed
+        [
+            (
+                _RANK_ORDER[status],
+                eye_site and treatment in _NEVER_FIRST_AT_EYE,
+                len(cautions),
+                _TREATMENT_ORDER[treatment],
+                treatment,
+                status,
+                reasons,
+                cautions,
+            )
+            for treatment, status, reasons, cautions in assessed
+        ]
     )
     if eye_site and keyed[0][1]:
-        first = next((row for row in keyed if not row[1] and row[4] != "contraindicated"), keyed[0])
+        first = next((row for row in keyed if not row[1] and row[5] != "contraindicated"), keyed[0])
         keyed.remove(first)
         keyed.insert(0, first)
     return tuple(
-        Option(TREATMENTS[position], status, rank, reasons, cautions, COURSES[TREATMENTS[position]])
-        for rank, (*_, position, status, reasons, cautions) in enumerate(keyed, start=1)
+        [
+            Option(treatment, status, rank, reasons, cautions, COURSES[treatment])
+            for rank, (_, _, _, _, treatment, status, reasons, cautions) in enumerate(keyed, 1)
+        ]
     )
 
 
 def _assess_site(hits, verdict_rows, caution_rows):
     """(treatment, status, reasons, cautions) per treatment at a site, unranked.
 
-    `hits` holds the value of each site-level predicate at this site.
+    `hits` holds the value of each site-level predicate at this site, then True (`_HOLDS`).
     """
     assessed = []
     for treatment, verdicts, cautions in zip(TREATMENTS, verdict_rows, caution_rows, strict=True):
@@ -154,7 +161,7 @@ def _assess_site(hits, verdict_rows, caution_rows):
         reasons = []
         binding = []  # limits that lowered the status: they open the reasons
         for slot, finding, verdict, strength in verdicts:
-            if slot == _HOLDS or hits[slot]:
+            if hits[slot]:
                 if strength < 0:  # a limit: rows are sorted, so every verdict came before
                     if status != "contraindicated" and _STRENGTH[verdict] < _STRENGTH[status]:
                         status = verdict
@@ -168,8 +175,8 @@ def _assess_site(hits, verdict_rows, caution_rows):
                     status = verdict
         if binding:
             reasons = binding + reasons
-        found = tuple(finding for slot, finding in cautions if slot == _HOLDS or hits[slot])
-        assessed.append((treatment, status, tuple(reasons), found))
+        found = [finding for slot, finding in cautions if hits[slot]]
+        assessed.append((treatment, status, tuple(reasons), tuple(found)))
     return assessed
 
 
@@ -194,10 +201,16 @@ def _unique(findings_lists) -> tuple[Finding, ...]:
     return tuple(seen.values())
 
 
-def _assess_case(sites: tuple[SiteFacts, ...], per_site: list[list]) -> list:
+def _assess_case(sites: tuple[SiteFacts, ...], per_site: list[list], distinct: list[list]) -> list:
+    """The case's (treatment, status, reasons, cautions), from each site's assessment.
+
+    `distinct` is `per_site` without its repeats (sites with the same rule hits share one
+    assessment), first occurrences in site order: a repeat adds no status, reason or caution,
+    so only the names of the sites a treatment is excluded from need every site.
+    """
     assessed = []
     for position, treatment in enumerate(TREATMENTS):
-        rows = [site_rows[position] for site_rows in per_site]
+        rows = [site_rows[position] for site_rows in distinct]
         usable = [row for row in rows if row[1] != "contraindicated"]
         if not usable:
             assessed.append(
@@ -214,9 +227,9 @@ def _assess_case(sites: tuple[SiteFacts, ...], per_site: list[list]) -> list:
         cautions = _unique(row[3] for row in usable)
         if len(usable) < len(rows):
             excluded = [
-                (site, row[2])
-                for site, row in zip(sites, rows, strict=True)
-                if row[1] == "contraindicated"
+                (site, site_rows[position][2])
+                for site, site_rows in zip(sites, per_site, strict=True)
+                if site_rows[position][1] == "contraindicated"
             ]
             cautions += (_site_excluded(excluded),)
         assessed.append((treatment, status, reasons, cautions))
@@ -235,22 +248,23 @@ def evaluate(case: CaseFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Ca
     per_site = []
     site_results = []
     for index, site in enumerate(case.sites):
-        hits = tuple([applies(patient, site, agg, thresholds) for applies in _SITE_PREDICATES])
+        hits = [applies(patient, site, agg, thresholds) for applies in _SITE_PREDICATES]
+        hits.append(True)  # at _HOLDS
+        hits = tuple(hits)
+        eye_site = site.location in EYE_AREA
         # The eye-area predicate is among the hits, so equal hits mean an equal eye_area too.
         known = assessments.get(hits)
         if known is None:
             assessed = _assess_site(hits, verdict_rows, caution_rows)
-            known = assessments[hits] = (assessed, _rank(assessed, site.location in EYE_AREA))
+            known = assessments[hits] = (assessed, _rank(assessed, eye_site))
         per_site.append(known[0])
-        site_results.append(
-            SiteResult(index, site.location, site.side, site.location in EYE_AREA, known[1])
-        )
+        site_results.append(SiteResult(index, site.location, site.side, eye_site, known[1]))
     advice = tuple(
         finding for applies, finding in _ADVICE if applies(patient, None, agg, thresholds)
     )
     return CaseResult(
         rules_version(thresholds),
-        _rank(_assess_case(case.sites, per_site)),
+        _rank(_assess_case(case.sites, per_site, [known[0] for known in assessments.values()])),
         tuple(site_results),
         advice,
     )
