@@ -1,8 +1,12 @@
 import json
 
+import orjson
 import pytest
+from hypothesis import given
 
-from treatments import rules
+from tests.test_rules_equivalence import oracle_to_dict, repeating_case_inputs
+from tests.test_rules_properties import SETTINGS, case_inputs, thresholds
+from treatments import api, rules
 
 URL = "/api/v1/recommendations"
 
@@ -80,3 +84,31 @@ def test_api_uses_threshold_overrides_from_settings(dermatologist_client, settin
     assert output["rules_version"] != rules.RULES_BASE_VERSION
     extraction = next(o for o in output["options"] if o["treatment"] == "extraction")
     assert extraction["status"] == "consider"
+
+
+REPEATING_CASE = {
+    "patient": {"age_years": 47, "fitzpatrick": 4},
+    "milia_type": "secondary",
+    "sites": [
+        {"location": "cheek", "side": "left", "count": 12},
+        {"location": "eyelid", "side": "left", "count": 3},
+        {"location": "cheek", "side": "right", "count": 11},
+        {"location": "eyelid", "side": "right", "count": 4, "tried": [{"treatment": "extraction"}]},
+    ],
+}
+
+
+@pytest.mark.django_db
+def test_api_body_is_the_bytes_of_the_rules_output(dermatologist_client):
+    response = post_json(dermatologist_client, REPEATING_CASE)
+
+    assert response.status_code == 200
+    assert response.content == orjson.dumps(rules.recommend(REPEATING_CASE))
+
+
+@SETTINGS
+@given(data=case_inputs | repeating_case_inputs, th=thresholds)
+def test_api_encoding_each_tuple_of_options_once_gives_the_same_bytes(data, th):
+    result = rules.evaluate(rules.CaseFacts.from_dict(data), th)
+
+    assert orjson.dumps(result.to_dict(api._encoded)) == orjson.dumps(oracle_to_dict(result))

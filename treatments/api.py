@@ -48,11 +48,14 @@ def recommendations(request: HttpRequest) -> HttpResponse:
     except ValueError:
         # Python refuses to read an integer of thousands of digits (CVE-2020-10735).
         return _bad_body("the body holds a number too long to read")
+    thresholds = rules_thresholds()
     try:
-        output = rules.recommend(data, rules_thresholds())
+        case = rules.CaseFacts.from_dict(data)
     except rules.InvalidCase as invalid:
         return JsonResponse({"errors": invalid.errors}, status=400)
-    return JsonResponse(output)
+    # The bytes of rules.recommend(data), with each distinct tuple of options encoded once: sites
+    # with the same rule hits share theirs (bench case: 20 sites, 12 distinct tuples).
+    return JsonResponse(rules.evaluate(case, thresholds).to_dict(_encoded))
 
 
 @require_GET
@@ -61,6 +64,11 @@ def recommendations(request: HttpRequest) -> HttpResponse:
 def rules_reference_json(request: HttpRequest) -> HttpResponse:
     """The rules reference as JSON: every rule, its source, the thresholds in force, the changes."""
     return JsonResponse(rules_reference())
+
+
+def _encoded(value) -> orjson.Fragment:
+    """JSON already encoded, which orjson writes as it stands."""
+    return orjson.Fragment(orjson.dumps(value))
 
 
 def _bad_body(message: str) -> HttpResponse:

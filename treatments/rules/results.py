@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +81,16 @@ class SiteResult:
     options: tuple[Option, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return _site_dict(self, {})
+        return self._dict_with([option.to_dict() for option in self.options])
+
+    def _dict_with(self, options: Any) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "location": self.location,
+            "side": self.side,
+            "eye_area": self.eye_area,
+            "options": options,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SiteResult:
@@ -101,14 +110,29 @@ class CaseResult:
     sites: tuple[SiteResult, ...]
     advice: tuple[Finding, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        """The result as JSON-ready dicts. Read-only: sites with the same rule hits share their
-        Option objects (`evaluate`), and then share one dict per option here too."""
-        written: dict[int, dict[str, Any]] = {}
+    def to_dict(self, encode_options: Callable[[list], Any] | None = None) -> dict[str, Any]:
+        """The result as JSON-ready dicts. Read-only: sites with the same rule hits share one
+        tuple of options (`evaluate`), and then share one list of option dicts here too.
+
+        `encode_options`, if given, turns each such list into what stands for it in the output,
+        once per tuple of options: the JSON API passes one that encodes it to JSON there and then.
+        """
+        written: dict[int, Any] = {}
+
+        def options(options: tuple[Option, ...]) -> Any:
+            # Keyed by id: every tuple outlives this call, so no id is reused meanwhile.
+            listed = written.get(id(options))
+            if listed is None:
+                listed = [option.to_dict() for option in options]
+                if encode_options is not None:
+                    listed = encode_options(listed)
+                written[id(options)] = listed
+            return listed
+
         return {
             "rules_version": self.rules_version,
-            "options": _option_dicts(self.options, written),
-            "sites": [_site_dict(site, written) for site in self.sites],
+            "options": options(self.options),
+            "sites": [site._dict_with(options(site.options)) for site in self.sites],
             "advice": [finding.to_dict() for finding in self.advice],
         }
 
@@ -121,28 +145,6 @@ class CaseResult:
             tuple(SiteResult.from_dict(s) for s in data["sites"]),
             tuple(Finding.from_dict(f) for f in data["advice"]),
         )
-
-
-def _site_dict(site: SiteResult, written: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "index": site.index,
-        "location": site.location,
-        "side": site.side,
-        "eye_area": site.eye_area,
-        "options": _option_dicts(site.options, written),
-    }
-
-
-def _option_dicts(options: tuple[Option, ...], written: dict[int, dict[str, Any]]) -> list:
-    """Each option's dict, written once per option object: `written` maps id(option) to its
-    dict for the duration of one `to_dict` call (the options outlive it, so ids stay unique)."""
-    dicts = []
-    for option in options:
-        written_dict = written.get(id(option))
-        if written_dict is None:
-            written_dict = written[id(option)] = option.to_dict()
-        dicts.append(written_dict)
-    return dicts
 
 
 COURSES: dict[str, Course] = {
