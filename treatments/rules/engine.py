@@ -23,94 +23,124 @@ _LIMIT_OFFSET = 3
 
 
 class _VerdictRow(NamedTuple):
-    """A verdict or a limit, compiled: ``slot`` is None for a case-level predicate, else the
-    index of its predicate among the distinct site-level ones; limits have a negative
-    ``strength`` (see ``_LIMIT_OFFSET``)."""
+    """A verdict or a limit, compiled: ``slot`` indexes its predicate among the distinct
+    site-level ones, or ``case_slot`` among the case-level ones (the other is None); limits have
+    a negative ``strength`` (see ``_LIMIT_OFFSET``)."""
 
-    applies: Predicate
     slot: int | None
+    case_slot: int | None
     finding: Finding
     status: str
     strength: int
 
 
 class _CautionRow(NamedTuple):
-    applies: Predicate
     slot: int | None
+    case_slot: int | None
     finding: Finding
 
 
 class _AdviceRow(NamedTuple):
-    applies: Predicate
+    case_slot: int
     finding: Finding
 
 
-def _compile() -> tuple[tuple, dict, dict, tuple]:
+def _compile() -> tuple[tuple, tuple, dict, dict, tuple]:
     """The rule table as lookup rows: per treatment, verdicts (strongest first, then limits) and
-    cautions.
+    cautions; and the advice.
 
-    Each row carries a slot: None for a case-level predicate, else the index of its predicate in
-    the tuple of distinct site-level predicates.
+    Each row carries the slot of its predicate: its index in the tuple of distinct site-level
+    predicates, or (``case_slot``) in that of distinct case-level ones.
     """
     site_predicates: list[Predicate] = []
+    case_predicates: list[Predicate] = []
     verdicts: dict[str, list] = {t: [] for t in TREATMENTS}
     cautions: dict[str, list] = {t: [] for t in TREATMENTS}
     advice = []
     for rule in RULES:
-        slot = None
-        if rule.kind != "advice" and not getattr(rule.applies, "case_level", False):
+        slot = case_slot = None
+        if rule.kind == "advice" or getattr(rule.applies, "case_level", False):
+            if rule.applies not in case_predicates:
+                case_predicates.append(rule.applies)
+            case_slot = case_predicates.index(rule.applies)
+        else:
             if rule.applies not in site_predicates:
                 site_predicates.append(rule.applies)
             slot = site_predicates.index(rule.applies)
         if rule.kind in ("verdict", "limit"):
             strength = _STRENGTH[rule.status] - (_LIMIT_OFFSET if rule.kind == "limit" else 0)
             verdicts[rule.treatment].append(
-                _VerdictRow(rule.applies, slot, rule.finding, rule.status, strength)
+                _VerdictRow(slot, case_slot, rule.finding, rule.status, strength)
             )
         elif rule.kind == "caution":
-            cautions[rule.treatment].append(_CautionRow(rule.applies, slot, rule.finding))
+            cautions[rule.treatment].append(_CautionRow(slot, case_slot, rule.finding))
         else:
-            advice.append(_AdviceRow(rule.applies, rule.finding))
+            advice.append(_AdviceRow(case_slot, rule.finding))
     for treatment in TREATMENTS:
         # Strongest verdict first, so a site's reasons open with the one that decided it.
         verdicts[treatment].sort(key=lambda row: -row.strength)
     return (
         tuple(site_predicates),
+        tuple(case_predicates),
         {t: tuple(rows) for t, rows in verdicts.items()},
         {t: tuple(rows) for t, rows in cautions.items()},
         tuple(advice),
     )
 
 
-_SITE_PREDICATES, _VERDICTS, _CAUTIONS, _ADVICE = _compile()
+_SITE_PREDICATES, _CASE_PREDICATES, _VERDICTS, _CAUTIONS, _ADVICE = _compile()
 # The slot of a case-level row already known to hold: a site's hits end with True, so that
 # `hits[slot]` answers for every row.
 _HOLDS = -1
 
 
-def _rows_for_case(patient, agg, th):
-    """The rule rows left to check at each site, as (slot, finding[, status, strength]).
+class _CaseRows(NamedTuple):
+    """What the case-level rules decide for a case: the rows left to check at each site, as
+    (slot, finding[, status, strength]) per treatment, and the advice."""
 
-    Case-level rows are decided here, once per case: those that hold get slot `_HOLDS`, those
-    that do not are dropped. Table order is kept.
-    """
+    verdicts: tuple
+    cautions: tuple
+    advice: tuple[Finding, ...]
+
+
+# _case_rows is a pure function of which case-level predicates hold: a few hundred patterns
+# in practice (2**21 at the very most), so each is worked out once per process.
+_CASE_ROWS: dict[tuple[bool, ...], _CaseRows] = {}
+_CASE_ROWS_MAX = 4096
+
+
+def _rows_for_case(patient, agg, th) -> _CaseRows:
+    """The case-level predicates, called once per case, and what they decide (`_case_rows`)."""
+    case_hits = tuple([applies(patient, None, agg, th) for applies in _CASE_PREDICATES])
+    rows = _CASE_ROWS.get(case_hits)
+    if rows is None:
+        if len(_CASE_ROWS) >= _CASE_ROWS_MAX:
+            _CASE_ROWS.clear()
+        rows = _CASE_ROWS[case_hits] = _case_rows(case_hits)
+    return rows
+
+
+def _case_rows(case_hits: tuple[bool, ...]) -> _CaseRows:
+    """The rows left to check at each site: case-level rows that hold get slot `_HOLDS`, those
+    that do not are dropped. Table order is kept."""
     verdicts = tuple(
         tuple(
             (_HOLDS if slot is None else slot, finding, status, strength)
-            for applies, slot, finding, status, strength in _VERDICTS[treatment]
-            if slot is not None or applies(patient, None, agg, th)
+            for slot, case_slot, finding, status, strength in _VERDICTS[treatment]
+            if slot is not None or case_hits[case_slot]
         )
         for treatment in TREATMENTS
     )
     cautions = tuple(
         tuple(
             (_HOLDS if slot is None else slot, finding)
-            for applies, slot, finding in _CAUTIONS[treatment]
-            if slot is not None or applies(patient, None, agg, th)
+            for slot, case_slot, finding in _CAUTIONS[treatment]
+            if slot is not None or case_hits[case_slot]
         )
         for treatment in TREATMENTS
     )
-    return verdicts, cautions
+    advice = tuple(finding for case_slot, finding in _ADVICE if case_hits[case_slot])
+    return _CaseRows(verdicts, cautions, advice)
 
 
 def _rank(
@@ -242,7 +272,7 @@ def evaluate(case: CaseFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Ca
         raise ValueError("a case needs at least one site")
     patient = case.patient
     agg = aggregate(case, thresholds)
-    verdict_rows, caution_rows = _rows_for_case(patient, agg, thresholds)
+    verdict_rows, caution_rows, advice = _rows_for_case(patient, agg, thresholds)
     # Sites with the same pattern of site-level rule hits get the same (immutable) assessment.
     assessments: dict[tuple[bool, ...], tuple[list, tuple[Option, ...]]] = {}
     per_site = []
@@ -259,9 +289,6 @@ def evaluate(case: CaseFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Ca
             known = assessments[hits] = (assessed, _rank(assessed, eye_site))
         per_site.append(known[0])
         site_results.append(SiteResult(index, site.location, site.side, eye_site, known[1]))
-    advice = tuple(
-        finding for applies, finding in _ADVICE if applies(patient, None, agg, thresholds)
-    )
     return CaseResult(
         rules_version(thresholds),
         _rank(_assess_case(case.sites, per_site, [known[0] for known in assessments.values()])),
