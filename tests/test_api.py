@@ -112,3 +112,17 @@ def test_api_encoding_each_tuple_of_options_once_gives_the_same_bytes(data, th):
     result = rules.evaluate(rules.CaseFacts.from_dict(data), th)
 
     assert orjson.dumps(result.to_dict(api._encoded)) == orjson.dumps(oracle_to_dict(result))
+
+
+def test_api_site_options_encoded_for_one_case_serve_another_with_the_same_rule_hits():
+    forehead = {"patient": {"age_years": 30}, "sites": [{"location": "forehead", "count": 2}]}
+    cheeks = {
+        "patient": {"age_years": 52},
+        "sites": [{"location": "cheek", "side": "left", "count": 3}, {"location": "chin"}],
+    }
+    first = rules.evaluate(rules.CaseFacts.from_dict(forehead))
+    second = rules.evaluate(rules.CaseFacts.from_dict(cheeks))
+
+    assert second.sites[0].options is first.sites[0].options  # one pattern of rule hits
+    assert orjson.dumps(first.to_dict(api._encoded)) == orjson.dumps(rules.recommend(forehead))
+    assert orjson.dumps(second.to_dict(api._encoded)) == orjson.dumps(rules.recommend(cheeks))
