@@ -3,9 +3,10 @@ import json
 import orjson
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.test_rules_equivalence import oracle_to_dict, repeating_case_inputs
-from tests.test_rules_properties import SETTINGS, case_inputs, thresholds
+from tests.test_rules_properties import SETTINGS, case_inputs, json_values, thresholds
 from treatments import api, rules
 
 URL = "/api/v1/recommendations"
@@ -126,3 +127,52 @@ def test_api_site_options_encoded_for_one_case_serve_another_with_the_same_rule_
     assert second.sites[0].options is first.sites[0].options  # one pattern of rule hits
     assert orjson.dumps(first.to_dict(api._encoded)) == orjson.dumps(rules.recommend(forehead))
     assert orjson.dumps(second.to_dict(api._encoded)) == orjson.dumps(rules.recommend(cheeks))
+
+
+def parsed(parse, body):
+    """What a parser makes of a body: the value spelled out (types, order, the sign of zero),
+    or the exception, its type and message."""
+    try:
+        return ("value", repr(parse(body)))
+    except (ValueError, RecursionError) as error:
+        return ("error", type(error).__name__, str(error))
+
+
+json_texts = json_values.map(json.dumps) | json_values.map(
+    lambda value: json.dumps(value, ensure_ascii=False)
+)
+number_texts = st.from_regex(r"\A-?(0|[1-9][0-9]{0,25})(\.[0-9]{1,25})?([eE][-+]?[0-9]{1,4})?\Z")
+PARSER_EDGES = [
+    b'{"a": 1, "b": 2, "a": 3}',
+    b"18446744073709551616",
+    b"-9223372036854775809",
+    b"1e400",
+    b"-1e-400",
+    b"-0.0",
+    b"NaN",
+    b"\xef\xbb\xbf{}",
+    b'"\\ud800"',
+    b"[" * 5000 + b"]" * 5000,
+    "{}".encode("utf-16"),
+    b"",
+    b"{not json",
+]
+
+
+@pytest.mark.parametrize("body", PARSER_EDGES)
+def test_api_parse_reads_edge_bodies_as_json_loads_does(body):
+    assert parsed(api._parse, body) == parsed(json.loads, body)
+
+
+@SETTINGS
+@given(
+    body=st.one_of(
+        json_texts.map(str.encode),
+        number_texts.map(str.encode),
+        st.lists(number_texts).map(lambda numbers: f"[{','.join(numbers)}]".encode()),
+        st.binary(max_size=40),
+        st.text(max_size=40).map(lambda text: text.encode("utf-8", "surrogatepass")),
+    )
+)
+def test_api_parse_reads_any_body_as_json_loads_does(body):
+    assert parsed(api._parse, body) == parsed(json.loads, body)
