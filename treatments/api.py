@@ -71,7 +71,7 @@ def rules_reference_json(request: HttpRequest) -> HttpResponse:
 # within a case and across cases (rules.engine keeps them per process), so most tuples come
 # back: then their JSON is encoded already. Bounded: emptied when full.
 _ENCODED_OPTIONS: dict[int, tuple[tuple[rules.Option, ...], orjson.Fragment]] = {}
-_ENCODED_OPTIONS_MAX = 8192
+_ENCODED_OPTIONS_MAX = 4096  # as many as rules.engine keeps (about 4 KB of JSON each)
 
 
 def _encoded(options: tuple[rules.Option, ...]) -> orjson.Fragment:

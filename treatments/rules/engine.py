@@ -158,9 +158,10 @@ def _case_rows(case_hits: tuple[bool, ...]) -> _CaseRows:
 # Such patterns recur across consultations: evaluating each of the bench's 5,870 valid
 # consultations once in a fresh process, 80% of the lookups (84% of the 19,328 sites) found
 # their assessment here; 3,017 patterns in all. So each is worked out once per process and
-# shared (assessments and options are immutable). Bounded: emptied when full.
+# shared (assessments and options are immutable). Bounded: emptied when full (about 5 KB a
+# pattern, with the API's JSON of its options as much again: some 40 MB at most).
 _SITE_ASSESSMENTS: dict[tuple, tuple[tuple, tuple[Option, ...]]] = {}
-_SITE_ASSESSMENTS_MAX = 8192
+_SITE_ASSESSMENTS_MAX = 4096
 
 
 def _site_assessment(
