@@ -23,92 +23,159 @@ _LIMIT_OFFSET = 3
 
 
 class _VerdictRow(NamedTuple):
-    """A verdict or a limit, compiled: ``slot`` is None for a case-level predicate, else the
-    index of its predicate among the distinct site-level ones; limits have a negative
-    ``strength`` (see ``_LIMIT_OFFSET``)."""
+    """A verdict or a limit, compiled: ``slot`` indexes its predicate among the distinct
+    site-level ones, or ``case_slot`` among the case-level ones (the other is None); limits have
+    a negative ``strength`` (see ``_LIMIT_OFFSET``)."""
 
-    applies: Predicate
     slot: int | None
+    case_slot: int | None
     finding: Finding
     status: str
     strength: int
 
 
 class _CautionRow(NamedTuple):
-    applies: Predicate
     slot: int | None
+    case_slot: int | None
     finding: Finding
 
 
 class _AdviceRow(NamedTuple):
-    applies: Predicate
+    case_slot: int
     finding: Finding
 
 
-def _compile() -> tuple[tuple, dict, dict, tuple]:
+def _compile() -> tuple[tuple, tuple, dict, dict, tuple]:
     """The rule table as lookup rows: per treatment, verdicts (strongest first, then limits) and
-    cautions.
+    cautions; and the advice.
 
-    Each row carries a slot: None for a case-level predicate, else the index of its predicate in
-    the tuple of distinct site-level predicates.
+    Each row carries the slot of its predicate: its index in the tuple of distinct site-level
+    predicates, or (``case_slot``) in that of distinct case-level ones.
     """
     site_predicates: list[Predicate] = []
+    case_predicates: list[Predicate] = []
     verdicts: dict[str, list] = {t: [] for t in TREATMENTS}
     cautions: dict[str, list] = {t: [] for t in TREATMENTS}
     advice = []
-    for rule in RULES:
-        slot = None
-        if rule.kind != "advice" and not getattr(rule.applies, "case_level", False):
+    # Advice rows last, so that the case-level predicates the site rows read come first (see
+    # `_CaseRows.row_hits`).
+    for rule in sorted(RULES, key=lambda rule: rule.kind == "advice"):
+        slot = case_slot = None
+        if rule.kind == "advice" or getattr(rule.applies, "case_level", False):
+            if rule.applies not in case_predicates:
+                case_predicates.append(rule.applies)
+            case_slot = case_predicates.index(rule.applies)
+        else:
             if rule.applies not in site_predicates:
                 site_predicates.append(rule.applies)
             slot = site_predicates.index(rule.applies)
         if rule.kind in ("verdict", "limit"):
             strength = _STRENGTH[rule.status] - (_LIMIT_OFFSET if rule.kind == "limit" else 0)
             verdicts[rule.treatment].append(
-                _VerdictRow(rule.applies, slot, rule.finding, rule.status, strength)
+                _VerdictRow(slot, case_slot, rule.finding, rule.status, strength)
             )
         elif rule.kind == "caution":
-            cautions[rule.treatment].append(_CautionRow(rule.applies, slot, rule.finding))
+            cautions[rule.treatment].append(_CautionRow(slot, case_slot, rule.finding))
         else:
-            advice.append(_AdviceRow(rule.applies, rule.finding))
+            advice.append(_AdviceRow(case_slot, rule.finding))
     for treatment in TREATMENTS:
         # Strongest verdict first, so a site's reasons open with the one that decided it.
         verdicts[treatment].sort(key=lambda row: -row.strength)
     return (
         tuple(site_predicates),
+        tuple(case_predicates),
         {t: tuple(rows) for t, rows in verdicts.items()},
         {t: tuple(rows) for t, rows in cautions.items()},
         tuple(advice),
     )
 
 
-_SITE_PREDICATES, _VERDICTS, _CAUTIONS, _ADVICE = _compile()
-_HOLDS = -1  # the slot of a case-level row already known to hold
+_SITE_PREDICATES, _CASE_PREDICATES, _VERDICTS, _CAUTIONS, _ADVICE = _compile()
+# How many case-level predicates the site rows read: the first ones.
+_ROW_CASE_PREDICATES = 1 + max(
+    row.case_slot
+    for rows in (*_VERDICTS.values(), *_CAUTIONS.values())
+    for row in rows
+    if row.case_slot is not None
+)
+# The slot of a case-level row already known to hold: a site's hits end with True, so that
+# `hits[slot]` answers for every row.
+_HOLDS = -1
 
 
-def _rows_for_case(patient, agg, th):
-    """The rule rows left to check at each site, as (slot, finding[, status, strength]).
+class _CaseRows(NamedTuple):
+    """What the case-level rules decide for a case: the rows left to check at each site, as
+    (slot, finding[, status, strength]) per treatment, and the advice."""
 
-    Case-level rows are decided here, once per case: those that hold get slot `_HOLDS`, those
-    that do not are dropped. Table order is kept.
-    """
+    row_hits: tuple[bool, ...]  # the case-level hits the site rows depend on
+    verdicts: tuple
+    cautions: tuple
+    advice: tuple[Finding, ...]
+
+
+# _case_rows is a pure function of which case-level predicates hold: a few hundred patterns
+# in practice (2**21 at the very most), so each is worked out once per process.
+_CASE_ROWS: dict[tuple[bool, ...], _CaseRows] = {}
+_CASE_ROWS_MAX = 4096
+
+
+def _rows_for_case(patient, agg, th) -> _CaseRows:
+    """The case-level predicates, called once per case, and what they decide (`_case_rows`)."""
+    case_hits = tuple([applies(patient, None, agg, th) for applies in _CASE_PREDICATES])
+    rows = _CASE_ROWS.get(case_hits)
+    if rows is None:
+        if len(_CASE_ROWS) >= _CASE_ROWS_MAX:
+            _CASE_ROWS.clear()
+        rows = _CASE_ROWS[case_hits] = _case_rows(case_hits)
+    return rows
+
+
+def _case_rows(case_hits: tuple[bool, ...]) -> _CaseRows:
+    """The rows left to check at each site: case-level rows that hold get slot `_HOLDS`, those
+    that do not are dropped. Table order is kept."""
     verdicts = tuple(
         tuple(
             (_HOLDS if slot is None else slot, finding, status, strength)
-            for applies, slot, finding, status, strength in _VERDICTS[treatment]
-            if slot is not None or applies(patient, None, agg, th)
+            for slot, case_slot, finding, status, strength in _VERDICTS[treatment]
+            if slot is not None or case_hits[case_slot]
         )
         for treatment in TREATMENTS
     )
     cautions = tuple(
         tuple(
             (_HOLDS if slot is None else slot, finding)
-            for applies, slot, finding in _CAUTIONS[treatment]
-            if slot is not None or applies(patient, None, agg, th)
+            for slot, case_slot, finding in _CAUTIONS[treatment]
+            if slot is not None or case_hits[case_slot]
         )
         for treatment in TREATMENTS
     )
-    return verdicts, cautions
+    advice = tuple(finding for case_slot, finding in _ADVICE if case_hits[case_slot])
+    return _CaseRows(case_hits[:_ROW_CASE_PREDICATES], verdicts, cautions, advice)
+
+
+# A site's assessment and ranked options are a pure function of which case-level rules its
+# rows read and which site-level rules hold there (the eye-area predicate among the latter).
+# Such patterns recur across consultations: evaluating each of the bench's 5,870 valid
+# consultations once in a fresh process, 80% of the lookups (84% of the 19,328 sites) found
+# their assessment here; 3,017 patterns in all. So each is worked out once per process and
+# shared (assessments and options are immutable). Bounded: emptied when full (about 5 KB a
+# pattern, with the API's JSON of its options as much again: some 40 MB at most).
+_SITE_ASSESSMENTS: dict[tuple, tuple[tuple, tuple[Option, ...]]] = {}
+_SITE_ASSESSMENTS_MAX = 4096
+
+
+def _site_assessment(
+    rows: _CaseRows, hits: tuple[bool, ...], eye_site: bool
+) -> tuple[tuple, tuple[Option, ...]]:
+    """(assessed, ranked options) at a site with these `hits` (see `_assess_site`)."""
+    key = (rows.row_hits, hits)
+    known = _SITE_ASSESSMENTS.get(key)
+    if known is None:
+        assessed = _assess_site(hits, rows.verdicts, rows.cautions)
+        if len(_SITE_ASSESSMENTS) >= _SITE_ASSESSMENTS_MAX:
+            _SITE_ASSESSMENTS.clear()
+        known = _SITE_ASSESSMENTS[key] = (assessed, _rank(assessed, eye_site))
+    return known
 
 
 def _rank(
@@ -121,31 +188,36 @@ def _rank(
     is never first while another option there is not contraindicated.
     """
     keyed = sorted(
-        (
-            _RANK_ORDER[status],
-            eye_site and treatment in _NEVER_FIRST_AT_EYE,
-            len(cautions),
-            _TREATMENT_ORDER[treatment],
-            status,
-            reasons,
-            cautions,
-        )
-        for treatment, status, reasons, cautions in assessed
+        [
+            (
+                _RANK_ORDER[status],
+                eye_site and treatment in _NEVER_FIRST_AT_EYE,
+                len(cautions),
+                _TREATMENT_ORDER[treatment],
+                treatment,
+                status,
+                reasons,
+                cautions,
+            )
+            for treatment, status, reasons, cautions in assessed
+        ]
     )
     if eye_site and keyed[0][1]:
-        first = next((row for row in keyed if not row[1] and row[4] != "contraindicated"), keyed[0])
+        first = next((row for row in keyed if not row[1] and row[5] != "contraindicated"), keyed[0])
         keyed.remove(first)
         keyed.insert(0, first)
     return tuple(
-        Option(TREATMENTS[position], status, rank, reasons, cautions, COURSES[TREATMENTS[position]])
-        for rank, (*_, position, status, reasons, cautions) in enumerate(keyed, start=1)
+        [
+            Option(treatment, status, rank, reasons, cautions, COURSES[treatment])
+            for rank, (_, _, _, _, treatment, status, reasons, cautions) in enumerate(keyed, 1)
+        ]
     )
 
 
 def _assess_site(hits, verdict_rows, caution_rows):
     """(treatment, status, reasons, cautions) per treatment at a site, unranked.
 
-    `hits` holds the value of each site-level predicate at this site.
+    `hits` holds the value of each site-level predicate at this site, then True (`_HOLDS`).
     """
     assessed = []
     for treatment, verdicts, cautions in zip(TREATMENTS, verdict_rows, caution_rows, strict=True):
@@ -154,7 +226,7 @@ def _assess_site(hits, verdict_rows, caution_rows):
         reasons = []
         binding = []  # limits that lowered the status: they open the reasons
         for slot, finding, verdict, strength in verdicts:
-            if slot == _HOLDS or hits[slot]:
+            if hits[slot]:
                 if strength < 0:  # a limit: rows are sorted, so every verdict came before
                     if status != "contraindicated" and _STRENGTH[verdict] < _STRENGTH[status]:
                         status = verdict
@@ -168,9 +240,9 @@ def _assess_site(hits, verdict_rows, caution_rows):
                     status = verdict
         if binding:
             reasons = binding + reasons
-        found = tuple(finding for slot, finding in cautions if slot == _HOLDS or hits[slot])
-        assessed.append((treatment, status, tuple(reasons), found))
-    return assessed
+        found = [finding for slot, finding in cautions if hits[slot]]
+        assessed.append((treatment, status, tuple(reasons), tuple(found)))
+    return tuple(assessed)
 
 
 def _site_excluded(excluded: list[tuple[SiteFacts, tuple[Finding, ...]]]) -> Finding:
@@ -194,10 +266,16 @@ def _unique(findings_lists) -> tuple[Finding, ...]:
     return tuple(seen.values())
 
 
-def _assess_case(sites: tuple[SiteFacts, ...], per_site: list[list]) -> list:
+def _assess_case(sites: tuple[SiteFacts, ...], per_site: list[list], distinct: list[list]) -> list:
+    """The case's (treatment, status, reasons, cautions), from each site's assessment.
+
+    `distinct` is `per_site` without its repeats (sites with the same rule hits share one
+    assessment), first occurrences in site order: a repeat adds no status, reason or caution,
+    so only the names of the sites a treatment is excluded from need every site.
+    """
     assessed = []
     for position, treatment in enumerate(TREATMENTS):
-        rows = [site_rows[position] for site_rows in per_site]
+        rows = [site_rows[position] for site_rows in distinct]
         usable = [row for row in rows if row[1] != "contraindicated"]
         if not usable:
             assessed.append(
@@ -214,9 +292,9 @@ def _assess_case(sites: tuple[SiteFacts, ...], per_site: list[list]) -> list:
         cautions = _unique(row[3] for row in usable)
         if len(usable) < len(rows):
             excluded = [
-                (site, row[2])
-                for site, row in zip(sites, rows, strict=True)
-                if row[1] == "contraindicated"
+                (site, site_rows[position][2])
+                for site, site_rows in zip(sites, per_site, strict=True)
+                if site_rows[position][1] == "contraindicated"
             ]
             cautions += (_site_excluded(excluded),)
         assessed.append((treatment, status, reasons, cautions))
@@ -229,30 +307,27 @@ def evaluate(case: CaseFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Ca
         raise ValueError("a case needs at least one site")
     patient = case.patient
     agg = aggregate(case, thresholds)
-    verdict_rows, caution_rows = _rows_for_case(patient, agg, thresholds)
-    # Sites with the same pattern of site-level rule hits get the same (immutable) assessment.
-    assessments: dict[tuple[bool, ...], tuple[list, tuple[Option, ...]]] = {}
+    rows = _rows_for_case(patient, agg, thresholds)
+    # This case's distinct site assessments, first occurrences in site order.
+    assessments: dict[tuple[bool, ...], tuple[tuple, tuple[Option, ...]]] = {}
     per_site = []
     site_results = []
     for index, site in enumerate(case.sites):
-        hits = tuple([applies(patient, site, agg, thresholds) for applies in _SITE_PREDICATES])
+        hits = [applies(patient, site, agg, thresholds) for applies in _SITE_PREDICATES]
+        hits.append(True)  # at _HOLDS
+        hits = tuple(hits)
+        eye_site = site.location in EYE_AREA
         # The eye-area predicate is among the hits, so equal hits mean an equal eye_area too.
         known = assessments.get(hits)
         if known is None:
-            assessed = _assess_site(hits, verdict_rows, caution_rows)
-            known = assessments[hits] = (assessed, _rank(assessed, site.location in EYE_AREA))
+            known = assessments[hits] = _site_assessment(rows, hits, eye_site)
         per_site.append(known[0])
-        site_results.append(
-            SiteResult(index, site.location, site.side, site.location in EYE_AREA, known[1])
-        )
-    advice = tuple(
-        finding for applies, finding in _ADVICE if applies(patient, None, agg, thresholds)
-    )
+        site_results.append(SiteResult(index, site.location, site.side, eye_site, known[1]))
     return CaseResult(
         rules_version(thresholds),
-        _rank(_assess_case(case.sites, per_site)),
+        _rank(_assess_case(case.sites, per_site, [known[0] for known in assessments.values()])),
         tuple(site_results),
-        advice,
+        rows.advice,
     )
 
 

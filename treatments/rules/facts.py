@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from treatments.rules import sources
@@ -119,6 +119,8 @@ class Thresholds:
             return DEFAULT_THRESHOLDS
         if not isinstance(overrides, Mapping):
             raise ValueError("thresholds must be a mapping of names to values")
+        if not overrides:
+            return DEFAULT_THRESHOLDS  # the usual case (settings hold {}); equal to cls()
         names = [f.name for f in fields(cls)]
         unknown = [str(key) for key in overrides if key not in names]
         if unknown:
@@ -379,41 +381,52 @@ def _object(
     """
     names = tuple(name for name, _, _ in spec)
     name_set = frozenset(names)
-    if name_set != {f.name for f in fields(cls)}:
+    cls_fields = fields(cls)
+    if name_set != {f.name for f in cls_fields}:
         raise TypeError(f"the input fields of {cls.__name__} do not match its dataclass fields")
+    if any(f.default_factory is not MISSING for f in cls_fields):
+        raise TypeError(f"{cls.__name__} has a default factory, which _object does not call")
     unknown_message = "unknown field; allowed: " + ", ".join(names)
+    # The object is built from positional arguments, a third cheaper than keywords: its fields'
+    # defaults (MISSING where required, never passed), overwritten by what the input holds.
+    # The checks stay in spec order, the order in which problems are reported.
+    defaults = tuple(f.default for f in cls_fields)
+    positions = [f.name for f in cls_fields]
+    checks = tuple((name, check, nested, positions.index(name)) for name, check, nested in spec)
 
     def checker(value: Any, path: str, errors: dict[str, list[str]]) -> Any:
         if not isinstance(value, dict):
             errors.setdefault(path, []).append("must be an object")
             return _BAD
         prefix = f"{path}." if path else ""
-        values = {}
+        arguments = list(defaults)
+        found = 0  # fields of the spec in the input
         ok = True
-        for name, check, nested in spec:
+        for name, check, nested, position in checks:
             if name in value:
+                found += 1
                 if nested:
                     built = check(value[name], prefix + name, errors)
                     if built is _BAD:
                         ok = False
                     else:
-                        values[name] = built
+                        arguments[position] = built
                 else:
                     message = check(value[name])
                     if message is None:
-                        values[name] = value[name]
+                        arguments[position] = value[name]
                     else:
                         errors.setdefault(prefix + name, []).append(message)
                         ok = False
             elif name in required:
                 errors.setdefault(prefix + name, []).append("is required")
                 ok = False
-        if len(value) > len(values) or not ok:
+        if len(value) > found or not ok:
             for key in value:
                 if key not in name_set:
                     errors.setdefault(f"{prefix}{key}", []).append(unknown_message)
                     ok = False
-        return cls(**values) if ok else _BAD
+        return cls(*arguments) if ok else _BAD
 
     return checker
 

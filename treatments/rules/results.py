@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,12 +81,15 @@ class SiteResult:
     options: tuple[Option, ...]
 
     def to_dict(self) -> dict[str, Any]:
+        return self._dict_with([option.to_dict() for option in self.options])
+
+    def _dict_with(self, options: Any) -> dict[str, Any]:
         return {
             "index": self.index,
             "location": self.location,
             "side": self.side,
             "eye_area": self.eye_area,
-            "options": [option.to_dict() for option in self.options],
+            "options": options,
         }
 
     @classmethod
@@ -107,11 +110,29 @@ class CaseResult:
     sites: tuple[SiteResult, ...]
     advice: tuple[Finding, ...]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(
+        self, write_site_options: Callable[[tuple[Option, ...]], Any] | None = None
+    ) -> dict[str, Any]:
+        """The result as JSON-ready dicts. Read-only: sites with the same rule hits share one
+        tuple of options (`evaluate`), and then share one list of option dicts here too.
+
+        `write_site_options`, if given, writes each distinct tuple of a site's options instead
+        (once per call and tuple): the JSON API passes one that gives the tuple's JSON.
+        """
+        write = write_site_options or _option_dicts
+        written: dict[int, Any] = {}
+
+        def site_options(options: tuple[Option, ...]) -> Any:
+            # Keyed by id: every tuple outlives this call, so no id is reused meanwhile.
+            listed = written.get(id(options))
+            if listed is None:
+                listed = written[id(options)] = write(options)
+            return listed
+
         return {
             "rules_version": self.rules_version,
-            "options": [option.to_dict() for option in self.options],
-            "sites": [site.to_dict() for site in self.sites],
+            "options": _option_dicts(self.options),
+            "sites": [site._dict_with(site_options(site.options)) for site in self.sites],
             "advice": [finding.to_dict() for finding in self.advice],
         }
 
@@ -124,6 +145,10 @@ class CaseResult:
             tuple(SiteResult.from_dict(s) for s in data["sites"]),
             tuple(Finding.from_dict(f) for f in data["advice"]),
         )
+
+
+def _option_dicts(options: tuple[Option, ...]) -> list[dict[str, Any]]:
+    return [option.to_dict() for option in options]
 
 
 COURSES: dict[str, Course] = {

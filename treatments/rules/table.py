@@ -138,13 +138,23 @@ def aggregate(case: CaseFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> C
     )
 
 
+# The helpers below loop rather than call any() on a generator (hence noqa: SIM110): they run for
+# every site of every evaluation, and a plain loop costs a fraction of a generator's setup.
+
+
 def _resisted(site: SiteFacts, except_treatment: str) -> bool:
     """Some treatment other than `except_treatment` was tried at this site and did not work."""
-    return any(not tried.worked and tried.treatment != except_treatment for tried in site.tried)
+    for tried in site.tried:  # noqa: SIM110
+        if not tried.worked and tried.treatment != except_treatment:
+            return True
+    return False
 
 
 def _failed_here(site: SiteFacts, treatment: str) -> bool:
-    return any(tried.treatment == treatment and not tried.worked for tried in site.tried)
+    for tried in site.tried:  # noqa: SIM110
+        if tried.treatment == treatment and not tried.worked:
+            return True
+    return False
 
 
 def _large_persistent(site: SiteFacts, th: Thresholds) -> bool:
@@ -201,10 +211,12 @@ def extraction_failed_here(patient, site, case, thresholds):
 
 
 def other_than_extraction_or_laser_failed(patient, site, case, thresholds):
-    return not case.newborn and any(
-        not tried.worked and tried.treatment not in ("extraction", "co2_laser")
-        for tried in site.tried
-    )
+    if case.newborn:
+        return False
+    for tried in site.tried:
+        if not tried.worked and tried.treatment not in ("extraction", "co2_laser"):
+            return True
+    return False
 
 
 def neither_deep_nor_resisted(patient, site, case, thresholds):
@@ -213,11 +225,10 @@ def neither_deep_nor_resisted(patient, site, case, thresholds):
 
 def diagnosis_in_doubt(patient, site, case, thresholds):
     """Large for a milium, resisted two treatments, or a type that mimics other lesions."""
-    failed = {tried.treatment for tried in site.tried if not tried.worked}
     return (
         site.largest_mm > thresholds.DX_CONFIRM_MM
-        or len(failed) >= 2
         or case.milia_type in ("secondary", "milia_en_plaque", "multiple_eruptive")
+        or len({tried.treatment for tried in site.tried if not tried.worked}) >= 2
     )
 
 
@@ -231,7 +242,10 @@ def inflamed(patient, site, case, thresholds):
 
 def _tried_without_success(treatment: str) -> Predicate:
     def tried_without_success(patient, site, case, thresholds):
-        return _failed_here(site, treatment)
+        for tried in site.tried:  # noqa: SIM110 (_failed_here, inlined: it runs for every site)
+            if tried.treatment == treatment and not tried.worked:
+                return True
+        return False
 
     tried_without_success.__name__ = f"tried_{treatment}_without_success"
     return tried_without_success
@@ -241,7 +255,12 @@ def _unless_failed_here(treatment: str, predicate: Predicate) -> Predicate:
     """A recommending rule holds only where the treatment has not already failed."""
 
     def applies(patient, site, case, thresholds):
-        return predicate(patient, site, case, thresholds) and not _failed_here(site, treatment)
+        if not predicate(patient, site, case, thresholds):
+            return False
+        for tried in site.tried:  # noqa: SIM110 (_failed_here, inlined: it runs for every site)
+            if tried.treatment == treatment and not tried.worked:
+                return False
+        return True
 
     applies.__name__ = f"{predicate.__name__}_unless_{treatment}_failed_here"
     return applies
