@@ -165,6 +165,16 @@ def test_site_advice_of_a_refused_chart_says_why(dermatologist_client, dermatolo
     assert "site-why__option" not in html
 
 
+@pytest.mark.parametrize("version", ["9" * 5000, "-1", "١", "abc", ""])
+def test_site_advice_ignores_a_version_it_cannot_read(dermatologist_client, mixed_case, version):
+    site = mixed_case.sites.order_by("id").first()
+
+    response = _site_advice(dermatologist_client, site, version=version)
+
+    assert response.status_code == 200
+    assert "changed since" not in response.content.decode()
+
+
 def test_site_advice_of_no_such_site_is_not_found(dermatologist_client):
     assert _site_advice(dermatologist_client, LesionSite(pk=999_999)).status_code == 404
 

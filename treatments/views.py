@@ -262,10 +262,9 @@ def site_advice(request: HttpRequest, site_pk: int) -> HttpResponse:
     """A site's ranked options with their reasons and cautions: fetched by the chart's "By
     site" list when a site is opened (htmx), else a page of its own."""
     shown = request.GET.get("version", "")
+    shown_version = int(shown) if shown.isascii() and shown.isdigit() and len(shown) <= 10 else None
     try:
-        advice = selectors.site_advice(
-            site_pk, shown_version=int(shown) if shown.isascii() and shown.isdigit() else None
-        )
+        advice = selectors.site_advice(site_pk, shown_version=shown_version)
     except LesionSite.DoesNotExist:
         raise Http404("No such lesion site.") from None
     context = {"advice": advice, "rules_url": reverse("treatments:rules_reference")}
