@@ -7,7 +7,9 @@ connection, with a marker in place of the one value that changes (a primary key)
 runs that SQL with the real value and builds the instances exactly as the ORM does (its
 converters, ``Model.from_db`` and its ``select_related`` populators), or the values of a
 ``values_list``. The SQL and the objects are the ORM's own: only the building is not repeated.
-Shared by the apps (the audit finds a page's patient with one).
+On PostgreSQL such SQL is also prepared once per connection (``server_side``), for PostgreSQL
+spent more time planning these queries than running them. Shared by the apps (the audit finds
+a page's patient with one; the session and the user are read through ``server_side``).
 """
 
 import hashlib
@@ -70,7 +72,8 @@ def server_side(sql: str, using: str = "default") -> str:
 
 @lru_cache(maxsize=256)
 def _statement(sql: str) -> tuple[str, str, str]:
-    """(name, PREPARE, EXECUTE with %s parameters) for ``sql``."""
+    """(name, PREPARE, EXECUTE with %s parameters) for ``sql``. Django writes every value as a
+    parameter, so each ``%s`` is one (``$1``, ``$2``...) and ``%%`` is a percent sign."""
     name = f"milia_{hashlib.sha256(sql.encode()).hexdigest()[:20]}"
     count = 0
 
