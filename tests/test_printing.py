@@ -339,6 +339,16 @@ def test_render_pdf_fetches_nothing(dermatologist):
     assert fetcher.refused == []
 
 
+def test_render_pdf_understands_the_whole_stylesheet(dermatologist, caplog):
+    # WeasyPrint skips, with a warning, a rule it cannot read, whatever the rule was for.
+    planned = aftercare.sheet_queryset().get(pk=make_course(dermatologist).pk)
+
+    with caplog.at_level("WARNING", logger="weasyprint"):
+        printing.render_pdf([aftercare.sheet_for(planned, None)])
+
+    assert [record.getMessage() for record in caplog.records] == []
+
+
 def test_the_pdf_fetcher_refuses_every_url():
     from weasyprint import HTML
 
