@@ -15,6 +15,7 @@ from audit import context
 from audit.chain import audit_record
 from audit.models import AuditEvent
 from audit.registry import Access, audit_registry
+from milia_clinic.ids import parse_id
 
 Action = AuditEvent.Action
 
@@ -41,8 +42,8 @@ def note_patients(request: HttpRequest, patient_ids) -> None:
 
 def _admin_object_patients(model):
     def patients(request, kwargs) -> list[int | None]:
-        value = str(kwargs.get("object_id", ""))
-        return [audit_registry.patient_id_by_pk(model, int(value)) if value.isdigit() else None]
+        pk = parse_id(kwargs.get("object_id", ""))
+        return [audit_registry.patient_id_by_pk(model, pk) if pk is not None else None]
 
     return patients
 

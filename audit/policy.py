@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 
 from audit.models import AuditEvent
 from audit.registry import Access, audit_registry
+from milia_clinic.ids import parse_id
 
 Action = AuditEvent.Action
 
@@ -17,8 +18,7 @@ def _report_detail(request) -> dict:
 
 
 def _report_patient(request, kwargs) -> list[int | None]:
-    value = request.GET.get("patient", "")
-    return [int(value)] if value.isdigit() else [None]
+    return [parse_id(request.GET.get("patient", ""))]
 
 
 def _logged_change_patient(entry: LogEntry) -> int | None:

@@ -26,6 +26,7 @@ from auditlog.registry import auditlog
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
+from milia_clinic.ids import parse_id
 from milia_clinic.prepared import PreparedRead
 
 
@@ -47,8 +48,7 @@ def patient_arg(name: str) -> Callable:
     """The patient whose id is the URL argument ``name``."""
 
     def patients(request, kwargs) -> list[int | None]:
-        value = str(kwargs.get(name, ""))
-        return [int(value)] if value.isdigit() else [None]
+        return [parse_id(kwargs.get(name, ""))]
 
     return patients
 
@@ -58,8 +58,8 @@ def patient_of(model: type[models.Model], name: str) -> Callable:
     registered with ``register_patient`` or ``register_record``)."""
 
     def patients(request, kwargs) -> list[int | None]:
-        value = str(kwargs.get(name, ""))
-        return [audit_registry.patient_id_by_pk(model, int(value)) if value.isdigit() else None]
+        pk = parse_id(kwargs.get(name, ""))
+        return [audit_registry.patient_id_by_pk(model, pk) if pk is not None else None]
 
     return patients
 
@@ -217,10 +217,11 @@ class AuditRegistry:
         if callable(record.patient_id):
             row = model._base_manager.filter(pk=pk).first()
             return record.patient_id(row) if row is not None else None
-        if not str(pk).isdigit():
+        number = parse_id(pk)
+        if number is None:  # a key of another kind (django-auditlog keeps keys as text)
             found = model._base_manager.filter(pk=pk).values_list(record.patient_id, flat=True)
             return found.first()
-        found = self._patient_reads[model](int(pk))
+        found = self._patient_reads[model](number)
         return found[0] if found else None
 
     def patient_ids_of(self, rows: Sequence[models.Model]) -> list[int]:

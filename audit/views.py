@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from audit.chain import audit_seal, audit_verify_all
 from audit.models import AuditEvent
 from audit.registry import audit_registry
+from milia_clinic.ids import MAX_ID
 
 AUDIT_PERMISSION = "audit.view_auditevent"
 EVENTS_PER_PAGE = 50
@@ -72,7 +73,9 @@ class DateInput(forms.DateInput):
 class AuditFilterForm(forms.Form):
     """The report's filters as the URL carries them."""
 
-    patient = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    patient = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
+    )
     user = forms.CharField(label="User name", required=False, max_length=150)
     action = forms.ChoiceField(
         choices=[("", "Any action"), *AuditEvent.Action.choices], required=False

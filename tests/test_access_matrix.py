@@ -10,6 +10,7 @@ import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from milia_clinic.ids import MAX_ID, IdConverter
 from tests.factories import (
     make_consultation,
     make_patient,
@@ -256,3 +257,39 @@ def test_access_matrix_admin_site_only_for_the_clinic_admin(client, db, role):
         # Everyone else is sent to the admin's own login page.
         expected = dict.fromkeys(found, 302)
     assert found == expected
+
+
+def _urls_with_ids(resolver=None, namespace=""):
+    """(name, pattern) of every named URL that takes a record's id (``<id:...>``)."""
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _urls_with_ids(pattern, inner)
+        elif pattern.name and any(
+            isinstance(converter, IdConverter) for converter in pattern.pattern.converters.values()
+        ):
+            yield f"{namespace}{pattern.name}", pattern
+
+
+# What a URL's other arguments are given (any valid value).
+OTHER_ARGUMENTS = {"size": "full"}
+
+
+@pytest.mark.parametrize("number", [str(MAX_ID), str(MAX_ID + 1), "9" * 19])
+@pytest.mark.parametrize(
+    "name", sorted(name for name, _ in _urls_with_ids() if EXPECTED[name][0] != "json")
+)
+def test_an_id_no_table_holds_is_not_found_not_a_server_error(client, db, name, number):
+    pattern = dict(_urls_with_ids())[name]
+    arguments = {
+        argument: "0" if isinstance(converter, IdConverter) else OTHER_ARGUMENTS[argument]
+        for argument, converter in pattern.pattern.converters.items()
+    }
+    # Reversed with a real id, then given the text: reverse() refuses an id past MAX_ID.
+    url = reverse(name, kwargs=arguments).replace("/0/", f"/{number}/")
+    client.force_login(make_user("root", roles.CLINIC_ADMIN, is_superuser=True, is_staff=True))
+
+    response = getattr(client, EXPECTED[name][0])(url)
+
+    assert response.status_code == 404

@@ -121,7 +121,7 @@ def test_aftercare_sheet_shows_the_sheet_of_the_session_asked_for(staff_client, 
     )] == [True] * 6  # fmt: skip
 
 
-@pytest.mark.parametrize("session", ["999999", "abc", "-1"])
+@pytest.mark.parametrize("session", ["999999", "abc", "-1", "%C2%B2", "9" * 30])
 def test_aftercare_sheet_of_an_unknown_session_is_not_found(staff_client, dermatologist, session):
     planned = make_course(dermatologist)
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from milia_clinic.ids import parse_id
 from treatments import aftercare
 from treatments.models import Handout, PlannedTreatment, Session
 from treatments.views import role_required
@@ -200,9 +201,10 @@ def _session_pk(request: HttpRequest) -> int | None:
     value = request.GET.get("session")
     if value in (None, ""):
         return None
-    if not value.isdigit():
+    pk = parse_id(value)
+    if pk is None:
         raise Http404("No such session for this treatment.")
-    return int(value)
+    return pk
 
 
 def _wants_handout(request: HttpRequest) -> bool:
