@@ -63,8 +63,9 @@ def server_side(sql: str, using: str = "default") -> str:
     if known is None or known[0] is not raw:
         known = connection.milia_prepared = (raw, set())
     if name not in known[1]:
-        # Not one of the page's queries, and outside Django's cursor: connection set-up.
-        with raw.cursor() as cursor:
+        # Not one of the page's queries, and outside Django's cursor: connection set-up. Its
+        # errors are Django's all the same (a lock timeout is then a "try again" page).
+        with connection.wrap_database_errors, raw.cursor() as cursor:
             cursor.execute(prepare)
         known[1].add(name)
     return execute

@@ -179,6 +179,20 @@ def test_site_advice_of_no_such_site_is_not_found(dermatologist_client):
     assert _site_advice(dermatologist_client, LesionSite(pk=999_999)).status_code == 404
 
 
+def test_site_advice_of_a_site_removed_while_it_was_read_is_not_found(
+    dermatologist_client, mixed_case, monkeypatch
+):
+    # Another clinician removes the consultation between the site's read and the chart's.
+    site = mixed_case.sites.order_by("id").first()
+
+    def removed_meanwhile(pk):
+        raise Consultation.DoesNotExist
+
+    monkeypatch.setattr(services, "consultation_with_chart", removed_meanwhile)
+
+    assert _site_advice(dermatologist_client, site).status_code == 404
+
+
 def test_chart_one_site_option_has_no_breakdown(dermatologist_client, dermatologist):
     consultation = make_consultation(clinician=dermatologist)
     make_site(consultation, location="eyelid", side="left")

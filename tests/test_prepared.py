@@ -199,3 +199,21 @@ def test_reads_prepare_again_on_a_new_connection(dermatologist):
     assert prepared >= 3
     assert fields_of(again) == fields_of(first)
     assert [fields_of(s) for s in again.sites.all()] == [fields_of(s) for s in first.sites.all()]
+
+
+def test_the_signed_in_user_is_read_after_a_migration_adds_a_column(dermatologist):
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from treatments.auth_backend import RolePermissionBackend
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's (CI runs PostgreSQL)")
+    backend = RolePermissionBackend()
+    assert backend.get_user(dermatologist.pk) == dermatologist  # prepared on this connection
+
+    with connection.cursor() as cursor:  # rolled back with the test's transaction
+        table = connection.ops.quote_name(get_user_model()._meta.db_table)
+        cursor.execute(f"ALTER TABLE {table} ADD COLUMN added_by_a_migration integer")
+
+    assert backend.get_user(dermatologist.pk) == dermatologist

@@ -15,8 +15,9 @@ from treatments.services import rules_reference, rules_thresholds
 
 class JsonResponse(HttpResponse):
     """Django's JsonResponse, encoded by orjson: a third fewer instructions for the whole
-    recommendations request (`make bench-cpu`). The answers hold only JSON's own types, which
-    both encoders write alike (orjson as UTF-8 rather than \\u escapes)."""
+    recommendations request (`make bench-cpu`). The answers hold JSON's own types, which both
+    encoders write alike (orjson as UTF-8 rather than \\u escapes), and ``orjson.Fragment``: a
+    site's options, encoded once per process (``_ENCODED_OPTIONS``)."""
 
     def __init__(self, data, **kwargs):
         kwargs.setdefault("content_type", "application/json")

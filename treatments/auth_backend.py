@@ -48,8 +48,12 @@ def _user_with_permissions_sql(vendor: str) -> str:
         f" WHERE m.{column(member, user)} = u.{user._meta.pk.column}"
     )
     joined = f"{_JOIN_FUNCTION[vendor]}(t.app_label || '.' || p.codename, '{_SEPARATOR}')"
+    # The columns by name, not u.*: a column added by a migration would change what a statement
+    # prepared before it gives, which PostgreSQL refuses ("cached plan must not change result
+    # type") on every connection that prepared it.
+    columns = ", ".join(f"u.{field.column}" for field in user._meta.concrete_fields)
     return (
-        f"SELECT u.*, (SELECT {joined} FROM {Permission._meta.db_table} p"  # nosec B608
+        f"SELECT {columns}, (SELECT {joined} FROM {Permission._meta.db_table} p"  # nosec B608
         f" JOIN {ContentType._meta.db_table} t ON t.id = p.content_type_id"
         f" WHERE p.id IN ({permission_ids})) AS role_permissions"
         f" FROM {user._meta.db_table} u WHERE u.{user._meta.pk.column} = %s"

@@ -124,10 +124,15 @@ def site_advice(site_pk: int, *, shown_version: int | None) -> SiteAdvice:
     """``LesionSite.DoesNotExist`` if there is no such site. Five queries (six once signed),
     however many sites."""
     consultation_id = LesionSite.objects.values_list("consultation_id", flat=True).get(pk=site_pk)
-    consultation = services.consultation_with_chart(consultation_id)
+    try:
+        consultation = services.consultation_with_chart(consultation_id)
+    except Consultation.DoesNotExist:  # removed since the first read, with its sites
+        raise LesionSite.DoesNotExist from None
     sites = list(consultation.sites.all())
+    position = next((n for n, site in enumerate(sites) if site.pk == site_pk), None)
+    if position is None:  # removed since the first read
+        raise LesionSite.DoesNotExist
     result, refused = _advice_of(consultation)
-    position = next(n for n, site in enumerate(sites) if site.pk == site_pk)
     options = ()
     if result is not None:
         names = dict(_TREATMENT_NAMES())

@@ -75,10 +75,16 @@ def _posted_version(request) -> int:
     Required: a write that does not say which version it was made from could overwrite a newer
     change, so it is refused like a stale one.
     """
-    version = request.POST.get("version", "")
-    if not (version.isascii() and version.isdigit() and len(version) <= 10):
+    version = _version_of(request.POST.get("version", ""))
+    if version is None:
         raise services.StaleConsultation(services.StaleConsultation.NO_VERSION)
-    return int(version)
+    return version
+
+
+def _version_of(text: str) -> int | None:
+    """The consultation version a page sent, or None if ``text`` is none (a version fits an
+    integer column: ten digits at most)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None
 
 
 def draft_only(view):
@@ -261,10 +267,10 @@ def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def site_advice(request: HttpRequest, site_pk: int) -> HttpResponse:
     """A site's ranked options with their reasons and cautions: fetched by the chart's "By
     site" list when a site is opened (htmx), else a page of its own."""
-    shown = request.GET.get("version", "")
-    shown_version = int(shown) if shown.isascii() and shown.isdigit() and len(shown) <= 10 else None
     try:
-        advice = selectors.site_advice(site_pk, shown_version=shown_version)
+        advice = selectors.site_advice(
+            site_pk, shown_version=_version_of(request.GET.get("version", ""))
+        )
     except LesionSite.DoesNotExist:
         raise Http404("No such lesion site.") from None
     context = {"advice": advice, "rules_url": reverse("treatments:rules_reference")}
@@ -860,7 +866,8 @@ def _region_tokens(request) -> Callable[[str, str], str]:
     """The map regions' tokens for the signed-in user: each stands for its region and means
     nothing without the secret key, so URLs (and access logs) carry it instead of the body
     site. ``salted_hmac("treatments.views.region", "<user>:<location>:<side>")``, with the key
-    derived once per process and the user's part hashed once per call (the map draws 28)."""
+    derived once per process and the user's part hashed once per call (the map draws 28).
+    Django's salted_hmac written out: tests/test_integrity.py holds the two to the same tokens."""
     prefix = hmac.new(_region_key(settings.SECRET_KEY), digestmod=hashlib.sha256)
     prefix.update(f"{request.user.pk}:".encode())
 

@@ -2,7 +2,10 @@
 
 A functional core: pure Python, standard library only. No Django, no database, no clock, no
 randomness; the same facts and thresholds always give the same result. The web pages, the JSON
-API and the command line all call `recommend` (or `CaseFacts.from_dict` then `evaluate`).
+API and the command line all call `recommend` (or `CaseFacts.from_dict` then `evaluate`). The
+engine remembers, per process, what it worked out for each pattern of rule hits it met (a
+bounded table of immutable values): a speed-up that never changes a result
+(tests/test_rules_equivalence.py).
 
 Input is validated whole before anything is evaluated (`CaseFacts.from_dict` raises
 `InvalidCase` naming every problem by path, e.g. ``sites[0].count``); bad input is never

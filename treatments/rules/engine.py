@@ -168,7 +168,8 @@ def _site_assessment(
     rows: _CaseRows, hits: tuple[bool, ...], eye_site: bool
 ) -> tuple[tuple, tuple[Option, ...]]:
     """(assessed, ranked options) at a site with these `hits` (see `_assess_site`)."""
-    key = (rows.row_hits, hits)
+    # eye_site is also among the hits today; in the key, the ranking never depends on that.
+    key = (rows.row_hits, hits, eye_site)
     known = _SITE_ASSESSMENTS.get(key)
     if known is None:
         assessed = _assess_site(hits, rows.verdicts, rows.cautions)
@@ -309,7 +310,7 @@ def evaluate(case: CaseFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Ca
     agg = aggregate(case, thresholds)
     rows = _rows_for_case(patient, agg, thresholds)
     # This case's distinct site assessments, first occurrences in site order.
-    assessments: dict[tuple[bool, ...], tuple[tuple, tuple[Option, ...]]] = {}
+    assessments: dict[tuple, tuple[tuple, tuple[Option, ...]]] = {}
     per_site = []
     site_results = []
     for index, site in enumerate(case.sites):
@@ -317,10 +318,9 @@ def evaluate(case: CaseFacts, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Ca
         hits.append(True)  # at _HOLDS
         hits = tuple(hits)
         eye_site = site.location in EYE_AREA
-        # The eye-area predicate is among the hits, so equal hits mean an equal eye_area too.
-        known = assessments.get(hits)
+        known = assessments.get((hits, eye_site))
         if known is None:
-            known = assessments[hits] = _site_assessment(rows, hits, eye_site)
+            known = assessments[hits, eye_site] = _site_assessment(rows, hits, eye_site)
         per_site.append(known[0])
         site_results.append(SiteResult(index, site.location, site.side, eye_site, known[1]))
     return CaseResult(
