@@ -293,6 +293,30 @@ def test_site_outcome_edit_says_why_when_the_site_was_charted_meanwhile(
     assert SiteOutcome.objects.get(pk=carried.pk).outcome == ""
 
 
+@pytest.mark.parametrize("treatment", ["9" * 25, "²", "abc"])
+def test_site_outcome_edit_refuses_a_treatment_id_no_table_holds(
+    dermatologist_client, dermatologist, treatment
+):
+    follow_up = services.follow_up_start(
+        consultation=signed_visit(dermatologist), clinician=dermatologist
+    )
+    carried = follow_up.site_outcomes.get()
+
+    response = dermatologist_client.post(
+        f"/outcomes/{carried.pk}/",
+        {
+            "outcome": "cleared",
+            "outcome_on": TODAY.isoformat(),
+            "treatments": [treatment],
+            "version": follow_up.version,
+        },
+    )
+
+    assert response.status_code == 400
+    assert "treatments" in response.context["form"].errors
+    assert SiteOutcome.objects.get(pk=carried.pk).outcome == ""
+
+
 # --- Outcomes at a glance -----------------------------------------------------------------------
 
 

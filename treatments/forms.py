@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from milia_clinic.ids import parse_id
 from treatments import photos
 from treatments.models import (
     ADDENDUM_MAX_CHARS,
@@ -411,6 +412,22 @@ class PatientSearchForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
+class RecordsByIdField(forms.ModelMultipleChoiceField):
+    """Records chosen by id, where an id no table could hold is refused like any unknown one
+    (on SQLite, looking it up overflowed: a server error)."""
+
+    def clean(self, value):
+        if isinstance(value, list | tuple):
+            for pk in value:
+                if parse_id(pk) is None:
+                    raise ValidationError(
+                        self.error_messages["invalid_pk_value"],
+                        code="invalid_pk_value",
+                        params={"pk": pk},
+                    )
+        return super().clean(value)
+
+
 class PlanRowForm(forms.Form):
     """One treatment row of the plan: whether it is chosen, for which sites, and its course."""
 
@@ -565,7 +582,7 @@ class SiteOutcomeForm(forms.Form):
             "invalid": "Enter the date the outcome was seen, such as 2026-03-14.",
         },
     )
-    treatments = forms.ModelMultipleChoiceField(
+    treatments = RecordsByIdField(
         label="Done at this site since",
         queryset=PlannedTreatment.objects.none(),
         required=False,

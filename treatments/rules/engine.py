@@ -168,7 +168,7 @@ def _site_assessment(
     rows: _CaseRows, hits: tuple[bool, ...], eye_site: bool
 ) -> tuple[tuple, tuple[Option, ...]]:
     """(assessed, ranked options) at a site with these `hits` (see `_assess_site`)."""
-    # eye_site is also among the hits today; in the key, the ranking never depends on that.
+    # _rank reads eye_site: it is in the key whatever the hits hold (today they hold it too).
     key = (rows.row_hits, hits, eye_site)
     known = _SITE_ASSESSMENTS.get(key)
     if known is None:
